@@ -1,0 +1,374 @@
+//! Configuration, checked once when [`crate::Auth`] is built.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A setting with an invalid value; the message names the setting and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting `{setting}`: {message}")]
+pub struct ConfigError {
+    /// The setting's name.
+    pub setting: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            setting,
+            message: message.into(),
+        }
+    }
+}
+
+/// The HMAC secret that signs tokens. Its `Debug` output never shows the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+/// The shortest accepted secret, in bytes: an HS256 key should be at least as long as the
+/// hash output (RFC 7518, section 3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Secrets copied from documentation and templates. A secret containing one of these is
+/// refused, because everyone who read the same page knows it.
+const PLACEHOLDERS: [&str; 8] = [
+    "changeme",
+    "change-me",
+    "change_me",
+    "your-secret",
+    "your_secret",
+    "replace-me",
+    "placeholder",
+    "secret-key-here",
+];
+
+impl Secret {
+    /// Checks a secret: at least [`MIN_SECRET_BYTES`] bytes, not a known placeholder, and
+    /// not one character repeated.
+    pub fn new(secret: impl Into<String>) -> Result<Self, ConfigError> {
+        let secret = secret.into();
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError::new(
+                "secret",
+                format!(
+                    "the secret is {} bytes long and must be at least {MIN_SECRET_BYTES}: \
+                     generate one with `openssl rand -base64 48`",
+                    secret.len()
+                ),
+            ));
+        }
+        let lower = secret.to_lowercase();
+        if PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
+            return Err(ConfigError::new(
+                "secret",
+                "the secret looks like a documentation placeholder: \
+                 generate one with `openssl rand -base64 48`",
+            ));
+        }
+        let mut chars = secret.chars();
+        let first = chars.next();
+        if chars.all(|c| Some(c) == first) {
+            return Err(ConfigError::new(
+                "secret",
+                "the secret repeats one character: generate one with `openssl rand -base64 48`",
+            ));
+        }
+        Ok(Self(secret))
+    }
+
+    /// Generates a random 64-byte secret, for development servers that were given none.
+    pub fn generate() -> Self {
+        use base64::Engine as _;
+        let bytes: [u8; 48] = rand::random();
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Password rules and hashing parameters.
+#[derive(Debug, Clone)]
+pub struct PasswordConfig {
+    /// Minimum length in Unicode scalar values (default 8).
+    pub min_length: usize,
+    /// Maximum length in Unicode scalar values (default 128); longer passwords are rejected
+    /// before any hashing.
+    pub max_length: usize,
+    /// Require an ASCII upper-case letter.
+    pub require_uppercase: bool,
+    /// Require an ASCII lower-case letter.
+    pub require_lowercase: bool,
+    /// Require a decimal digit.
+    pub require_digit: bool,
+    /// Require one of `` !@#$%^&*(),.?":{}|<> ``.
+    pub require_special: bool,
+    /// Argon2id memory cost in KiB (default 19456, OWASP's recommendation).
+    pub memory_kib: u32,
+    /// Argon2id iterations (default 2).
+    pub iterations: u32,
+    /// Argon2id lanes (default 1).
+    pub parallelism: u32,
+    /// How many hashes may run at once (default: the number of CPUs).
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            max_length: 128,
+            require_uppercase: false,
+            require_lowercase: false,
+            require_digit: false,
+            require_special: false,
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+impl PasswordConfig {
+    /// The parameters Python FastAuth (argon2-cffi's defaults) writes: m=65536, t=3, p=4.
+    pub fn argon2_cffi_compatible() -> Self {
+        Self {
+            memory_kib: 65_536,
+            iterations: 3,
+            parallelism: 4,
+            ..Self::default()
+        }
+    }
+
+    /// The first policy rule `password` breaks, as the message the API returns.
+    pub fn check(&self, password: &str) -> Result<(), String> {
+        let length = password.chars().count();
+        if length < self.min_length {
+            return Err(format!(
+                "Password must be at least {} characters long",
+                self.min_length
+            ));
+        }
+        if length > self.max_length {
+            return Err(format!(
+                "Password must be at most {} characters long",
+                self.max_length
+            ));
+        }
+        let rules: [(bool, fn(char) -> bool, &str); 4] = [
+            (
+                self.require_uppercase,
+                |c| c.is_ascii_uppercase(),
+                "Password must contain at least one uppercase letter",
+            ),
+            (
+                self.require_lowercase,
+                |c| c.is_ascii_lowercase(),
+                "Password must contain at least one lowercase letter",
+            ),
+            (
+                self.require_digit,
+                |c| c.is_ascii_digit(),
+                "Password must contain at least one digit",
+            ),
+            (
+                self.require_special,
+                |c| "!@#$%^&*(),.?\":{}|<>".contains(c),
+                "Password must contain at least one special character",
+            ),
+        ];
+        for (required, matches, message) in rules {
+            if required && !password.chars().any(matches) {
+                return Err(message.to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything [`crate::Auth`] needs besides its store.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub(crate) secret: Secret,
+    pub(crate) access_ttl: Duration,
+    pub(crate) refresh_ttl: Duration,
+    pub(crate) remember_me_ttl: Duration,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audience: Vec<String>,
+    pub(crate) prefix: String,
+    pub(crate) password: PasswordConfig,
+}
+
+impl AuthConfig {
+    /// A configuration with the given signing secret and every other setting at its
+    /// default: access tokens 900 s, refresh tokens 30 days, remember-me 90 days, no
+    /// issuer or audience, routes under `/auth`.
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            remember_me_ttl: Duration::from_secs(90 * 24 * 3600),
+            issuer: None,
+            audience: Vec::new(),
+            prefix: "/auth".to_owned(),
+            password: PasswordConfig::default(),
+        }
+    }
+
+    /// Sets the access-token lifetime.
+    pub fn access_ttl(mut self, ttl: Duration) -> Self {
+        self.access_ttl = ttl;
+        self
+    }
+
+    /// Sets the refresh-token lifetime.
+    pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_ttl = ttl;
+        self
+    }
+
+    /// Sets the refresh-token lifetime of a login with `"remember": true`.
+    pub fn remember_me_ttl(mut self, ttl: Duration) -> Self {
+        self.remember_me_ttl = ttl;
+        self
+    }
+
+    /// Sets the `iss` claim written into tokens and required of every verified token.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Sets the `aud` claim written into tokens; a verified token must name one of them.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audience = audience.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the route prefix (default `/auth`): a leading `/`, no trailing `/`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Sets the password rules and hashing parameters.
+    pub fn password(mut self, password: PasswordConfig) -> Self {
+        self.password = password;
+        self
+    }
+
+    /// Checks the settings that can only be checked together.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let prefix = &self.prefix;
+        let prefix_ok = prefix.is_empty()
+            || (prefix.starts_with('/') && !prefix.ends_with('/') && !prefix.contains("//"));
+        if !prefix_ok {
+            return Err(ConfigError::new(
+                "prefix",
+                format!("`{prefix}` must start with `/` and not end with `/`, like `/auth`"),
+            ));
+        }
+        for (setting, ttl) in [
+            ("access_ttl", self.access_ttl),
+            ("refresh_ttl", self.refresh_ttl),
+            ("remember_me_ttl", self.remember_me_ttl),
+        ] {
+            if ttl.as_secs() == 0 {
+                return Err(ConfigError::new(setting, "must be at least one second"));
+            }
+        }
+        let p = &self.password;
+        if p.min_length == 0 || p.min_length > p.max_length {
+            return Err(ConfigError::new(
+                "password.min_length",
+                format!(
+                    "must be between 1 and max_length ({}), got {}",
+                    p.max_length, p.min_length
+                ),
+            ));
+        }
+        if p.max_length > 4096 {
+            return Err(ConfigError::new(
+                "password.max_length",
+                format!("must be at most 4096 characters, got {}", p.max_length),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_secret_is_rejected() {
+        let error = Secret::new("short").unwrap_err();
+        assert_eq!(error.setting, "secret");
+        assert!(error.message.contains("5 bytes"), "{}", error.message);
+    }
+
+    #[test]
+    fn placeholder_secret_is_rejected() {
+        assert!(Secret::new("please-changeme-before-deploying-this-app").is_err());
+        assert!(Secret::new("a".repeat(40)).is_err());
+        assert!(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4").is_ok());
+    }
+
+    #[test]
+    fn secret_debug_hides_value() {
+        let secret = Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4").unwrap();
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn policy_messages_in_order() {
+        let strict = PasswordConfig {
+            require_uppercase: true,
+            require_lowercase: true,
+            require_digit: true,
+            require_special: true,
+            ..PasswordConfig::default()
+        };
+        let cases = [
+            ("short", "Password must be at least 8 characters long"),
+            ("alllowercase", "Password must contain at least one uppercase letter"),
+            ("ALLUPPERCASE", "Password must contain at least one lowercase letter"),
+            ("NoDigitsHere", "Password must contain at least one digit"),
+            ("NoSpecial123", "Password must contain at least one special character"),
+        ];
+        for (password, message) in cases {
+            assert_eq!(strict.check(password).unwrap_err(), message, "{password}");
+        }
+        assert!(strict.check("Good1Pass!").is_ok());
+        let long = "é".repeat(129);
+        assert_eq!(
+            PasswordConfig::default().check(&long).unwrap_err(),
+            "Password must be at most 128 characters long"
+        );
+        // Counted in characters, not bytes: 8 two-byte characters pass.
+        assert!(PasswordConfig::default().check(&"é".repeat(8)).is_ok());
+    }
+
+    #[test]
+    fn prefix_is_checked() {
+        let secret = Secret::generate();
+        assert!(AuthConfig::new(secret.clone()).validate().is_ok());
+        assert!(AuthConfig::new(secret.clone()).prefix("auth").validate().is_err());
+        assert!(AuthConfig::new(secret).prefix("/auth/").validate().is_err());
+    }
+}

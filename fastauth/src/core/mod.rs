@@ -1,0 +1,44 @@
+//! Core logic: passwords, tokens, configuration and the sign-in flows. Knows no web
+//! framework; the `http` layer adapts it.
+
+pub mod config;
+pub mod password;
+pub mod token;
+
+use crate::store::StoreError;
+
+/// Why a sign-in flow failed. The `http` layer turns each variant into the contract's
+/// status code and `detail` text.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Unknown address, wrong password, or an account without a password.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// The account exists but `is_active` is false.
+    #[error("account is deactivated")]
+    AccountDeactivated,
+    /// Registration with an address that is taken.
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    /// The new password breaks a rule; the message is the API's `detail`.
+    #[error("{0}")]
+    PasswordPolicy(String),
+    /// No usable access token.
+    #[error("not authenticated")]
+    NotAuthenticated,
+    /// The refresh token is invalid, of another type, or its user or session is gone.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// A refresh token that was already used or revoked was presented again.
+    #[error("refresh token has already been used")]
+    RefreshTokenReused,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+    /// Signing a token failed.
+    #[error("signing a token failed: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
+}

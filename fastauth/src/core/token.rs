@@ -1,0 +1,289 @@
+//! Access and refresh JWTs: issuing and verifying.
+//!
+//! Tokens are HS256 JWTs signed with the configured secret, with the claims of Python
+//! FastAuth plus `sid`, the session the token belongs to. Verification pins the algorithm,
+//! allows no clock leeway and checks `typ`, `exp`, `nbf`, `iat`, `sub`, and `iss`/`aud` when
+//! configured.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::config::{AuthConfig, ConfigError};
+
+/// What a token is for, from its `type` claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    /// Authenticates requests.
+    Access,
+    /// Obtains a new pair at `POST /auth/refresh`.
+    Refresh,
+}
+
+/// The claims of a fastauth token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The token id (cuid2).
+    pub jti: String,
+    /// Issue time, Unix seconds.
+    pub iat: i64,
+    /// Expiry, Unix seconds; the token is valid through this second.
+    pub exp: i64,
+    /// Access or refresh.
+    #[serde(rename = "type")]
+    pub token_type: TokenType,
+    /// The user's address when the token was issued.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The user's display name when the token was issued.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the address was verified when the token was issued.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// The issuer, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The audiences, when configured; FastAuth writes an array, others may write a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
+    /// The session (refresh family) the token belongs to; absent in FastAuth's tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// The `aud` claim, which RFC 7519 allows as a string or an array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// One audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+/// Why a token was rejected. Callers answer every variant with the same 401, so the
+/// variants only serve logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a compact JWS, a bad signature, another algorithm, a bad `typ` header, or
+    /// claims that are missing or malformed.
+    #[error("malformed or wrongly signed token")]
+    Invalid,
+    /// `exp` has passed.
+    #[error("token expired")]
+    Expired,
+    /// `iat` or `nbf` lies in the future.
+    #[error("token not valid yet")]
+    NotYetValid,
+    /// `iss` or `aud` does not match the configuration.
+    #[error("token issuer or audience does not match")]
+    WrongIssuerOrAudience,
+    /// A valid token of the other type.
+    #[error("token of the wrong type")]
+    WrongType,
+}
+
+/// The facts about a user that go into their tokens.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The user id.
+    pub user_id: &'a str,
+    /// The normalised address.
+    pub email: &'a str,
+    /// The display name.
+    pub name: Option<&'a str>,
+    /// Whether the address is verified.
+    pub email_verified: bool,
+}
+
+/// A freshly signed pair.
+#[derive(Debug, Clone)]
+pub struct IssuedPair {
+    /// The access JWT.
+    pub access_token: String,
+    /// The refresh JWT.
+    pub refresh_token: String,
+    /// The refresh token's `jti`, to record in the allowlist.
+    pub refresh_jti: String,
+    /// When the refresh token expires.
+    pub refresh_expires_at: OffsetDateTime,
+    /// The access-token lifetime in seconds, the `expires_in` of the response.
+    pub expires_in: u64,
+}
+
+/// Signs and verifies tokens with one key.
+#[derive(Clone)]
+pub struct TokenSigner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: Option<String>,
+    audience: Vec<String>,
+    access_ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("algorithm", &"HS256")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSigner {
+    /// Builds the signer from the configuration's secret, lifetimes, issuer and audience.
+    pub fn new(config: &AuthConfig) -> Result<Self, ConfigError> {
+        let secret = config.secret.as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
+        if let Some(issuer) = &config.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        if config.audience.is_empty() {
+            validation.validate_aud = false;
+        } else {
+            validation.set_audience(&config.audience);
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
+        let invalid = |e: jsonwebtoken::errors::Error| ConfigError::new("secret", e.to_string());
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret).map_err(invalid)?,
+            decoding: DecodingKey::from_secret(secret).map_err(invalid)?,
+            validation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            access_ttl: config.access_ttl,
+        })
+    }
+
+    /// Issues an access and a refresh token for `subject`; the refresh token lives
+    /// `refresh_ttl`.
+    pub fn issue_pair(
+        &self,
+        subject: Subject<'_>,
+        session_id: Option<&str>,
+        refresh_ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<IssuedPair, jsonwebtoken::errors::Error> {
+        let access = self.claims(subject, session_id, TokenType::Access, self.access_ttl, now);
+        let refresh = self.claims(subject, session_id, TokenType::Refresh, refresh_ttl, now);
+        let header = Header::new(Algorithm::HS256);
+        Ok(IssuedPair {
+            access_token: jsonwebtoken::encode(&header, &access, &self.encoding)?,
+            refresh_token: jsonwebtoken::encode(&header, &refresh, &self.encoding)?,
+            refresh_expires_at: OffsetDateTime::from_unix_timestamp(refresh.exp)
+                .unwrap_or(now + refresh_ttl),
+            refresh_jti: refresh.jti,
+            expires_in: self.access_ttl.as_secs(),
+        })
+    }
+
+    fn claims(
+        &self,
+        subject: Subject<'_>,
+        session_id: Option<&str>,
+        token_type: TokenType,
+        ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Claims {
+        let iat = now.unix_timestamp();
+        Claims {
+            sub: subject.user_id.to_owned(),
+            jti: cuid2::create_id(),
+            iat,
+            exp: iat.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
+            token_type,
+            email: Some(subject.email.to_owned()),
+            name: subject.name.map(str::to_owned),
+            email_verified: subject.email_verified,
+            iss: self.issuer.clone(),
+            aud: (!self.audience.is_empty()).then(|| Audience::Many(self.audience.clone())),
+            sid: session_id.map(str::to_owned),
+        }
+    }
+
+    /// Verifies a token and checks that it is of `expected` type.
+    pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
+        let claims = self.verify_any(token)?;
+        if claims.token_type == expected {
+            Ok(claims)
+        } else {
+            Err(TokenError::WrongType)
+        }
+    }
+
+    /// Verifies a token of either type.
+    pub fn verify_any(&self, token: &str) -> Result<Claims, TokenError> {
+        // A JWT of a few hundred bytes is normal; anything this large is an attack on the
+        // base64 and JSON decoders.
+        if token.len() > 8 * 1024 {
+            return Err(TokenError::Invalid);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+        {
+            return Err(TokenError::Invalid);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| classify(&e))?;
+        let claims = data.claims;
+        if claims.sub.is_empty() || claims.jti.is_empty() {
+            return Err(TokenError::Invalid);
+        }
+        if claims.iat > OffsetDateTime::now_utc().unix_timestamp() {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(claims)
+    }
+}
+
+fn classify(error: &jsonwebtoken::errors::Error) -> TokenError {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+            TokenError::WrongIssuerOrAudience
+        }
+        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" || claim == "aud" => {
+            TokenError::WrongIssuerOrAudience
+        }
+        _ => TokenError::Invalid,
+    }
+}
+
+/// The set of claims every fastauth token carries, for tests that inspect tokens.
+pub fn standard_claim_names() -> HashSet<&'static str> {
+    [
+        "sub",
+        "jti",
+        "iat",
+        "exp",
+        "type",
+        "email",
+        "name",
+        "email_verified",
+    ]
+    .into_iter()
+    .collect()
+}
+
+#[cfg(test)]
+mod tests;

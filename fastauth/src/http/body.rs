@@ -1,0 +1,304 @@
+//! Request bodies: read with a size limit, parsed as a JSON object, and checked field by
+//! field into FastAPI-shaped 422 errors so clients of Python FastAuth keep working.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use http_body_util::BodyExt as _;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Field names whose values never appear in an error body.
+const SECRET_FIELDS: [&str; 4] = ["password", "new_password", "current_password", "token"];
+
+/// A request body: `None` when it is empty or JSON `null`, else a JSON object.
+#[derive(Debug)]
+pub struct JsonBody(pub Option<Map<String, Value>>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let declared = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::body_too_large());
+        }
+        let bytes = read_limited(request.into_body()).await?;
+        parse_object(&bytes).map(JsonBody)
+    }
+}
+
+async fn read_limited(body: Body) -> Result<Vec<u8>, ApiError> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::body_too_large())
+        }
+        Err(error) => {
+            tracing::debug!(target: "fastauth::http", %error, "reading the request body failed");
+            Err(ApiError::validation(vec![json!({
+                "type": "json_invalid",
+                "loc": ["body"],
+                "msg": "JSON decode error",
+            })]))
+        }
+    }
+}
+
+fn parse_object(bytes: &[u8]) -> Result<Option<Map<String, Value>>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::validation(vec![json!({
+            "type": "json_invalid",
+            "loc": ["body", error.column().saturating_sub(1)],
+            "msg": "JSON decode error",
+            "ctx": { "error": error.to_string() },
+        })])
+    })?;
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(object) => Ok(Some(object)),
+        other => Err(ApiError::validation(vec![json!({
+            "type": "model_attributes_type",
+            "loc": ["body"],
+            "msg": "Input should be a valid dictionary or object to extract fields from",
+            "input": other,
+        })])),
+    }
+}
+
+/// Reads fields out of a body object and gathers every problem into one 422.
+#[derive(Debug)]
+pub struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    errors: Vec<Value>,
+}
+
+impl<'a> Fields<'a> {
+    /// Starts reading `object`.
+    pub fn new(object: &'a Map<String, Value>) -> Self {
+        Self {
+            object,
+            errors: Vec::new(),
+        }
+    }
+
+    /// A required body: `None` becomes the contract's "missing body" 422.
+    pub fn require(body: &Option<Map<String, Value>>) -> Result<&Map<String, Value>, ApiError> {
+        body.as_ref().ok_or_else(|| {
+            ApiError::validation(vec![json!({
+                "type": "missing",
+                "loc": ["body"],
+                "msg": "Field required",
+                "input": null,
+            })])
+        })
+    }
+
+    fn error(&mut self, kind: &str, field: &str, msg: &str, input: Option<&Value>) {
+        let mut entry = json!({ "type": kind, "loc": ["body", field], "msg": msg });
+        if let Some(input) = input.filter(|_| !SECRET_FIELDS.contains(&field)) {
+            entry["input"] = input.clone();
+        }
+        self.errors.push(entry);
+    }
+
+    /// A string that must be present and not `null`.
+    pub fn required_string(&mut self, field: &str) -> Option<String> {
+        match self.object.get(field) {
+            None => {
+                self.error("missing", field, "Field required", None);
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                self.error("string_type", field, "Input should be a valid string", Some(other));
+                None
+            }
+        }
+    }
+
+    /// A string that may be absent or `null`, at most `max_chars` characters long.
+    pub fn optional_string(&mut self, field: &str, max_chars: usize) -> Option<String> {
+        match self.object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.chars().count() > max_chars => {
+                let msg = format!("String should have at most {max_chars} characters");
+                self.error("string_too_long", field, &msg, None);
+                if let Some(last) = self.errors.last_mut() {
+                    last["ctx"] = json!({ "max_length": max_chars });
+                }
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                self.error("string_type", field, "Input should be a valid string", Some(other));
+                None
+            }
+        }
+    }
+
+    /// A required e-mail address, validated and normalised as FastAuth does.
+    pub fn email(&mut self, field: &str) -> Option<String> {
+        let raw = self.required_string(field)?;
+        match crate::email::normalize_email(&raw) {
+            Ok(email) => Some(email),
+            Err(error) => {
+                let input = Value::String(raw);
+                self.error("value_error", field, &error.pydantic_message(), Some(&input));
+                None
+            }
+        }
+    }
+
+    /// A boolean with the lax forms FastAuth accepts (`0`/`1`, `"yes"`, `"off"`, ...);
+    /// `default` when absent or `null`.
+    pub fn lax_bool(&mut self, field: &str, default: bool) -> bool {
+        let value = match self.object.get(field) {
+            None | Some(Value::Null) => return default,
+            Some(value) => value,
+        };
+        match lax_bool(value) {
+            Some(b) => b,
+            None => {
+                let (kind, msg) = if value.is_string() || value.is_number() {
+                    (
+                        "bool_parsing",
+                        "Input should be a valid boolean, unable to interpret input",
+                    )
+                } else {
+                    ("bool_type", "Input should be a valid boolean")
+                };
+                self.error(kind, field, msg, Some(value));
+                default
+            }
+        }
+    }
+
+    /// Records an error found outside these helpers (for example in the struct's own
+    /// register fields).
+    pub fn push(&mut self, entry: Value) {
+        self.errors.push(entry);
+    }
+
+    /// Ends reading: a 422 with every problem found, if any.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+}
+
+/// Pydantic's lax boolean forms.
+fn lax_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f == 0.0 => Some(false),
+            Some(f) if f == 1.0 => Some(true),
+            _ => None,
+        },
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "1" | "true" | "t" | "yes" | "y" | "on" => Some(true),
+            "0" | "false" | "f" | "no" | "n" | "off" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn empty_and_null_bodies_are_absent() {
+        assert!(parse_object(b"").unwrap().is_none());
+        assert!(parse_object(b"  \n").unwrap().is_none());
+        assert!(parse_object(b"null").unwrap().is_none());
+    }
+
+    #[test]
+    fn malformed_json_is_json_invalid() {
+        for body in [&b"{"[..], b"{\"a\":}", b"\xff\xfe", b"{'a': 1}"] {
+            let error = parse_object(body).unwrap_err();
+            assert_eq!(error.status().as_u16(), 422);
+            assert_eq!(error.body()["detail"][0]["type"], "json_invalid");
+            assert_eq!(error.body()["detail"][0]["loc"][0], "body");
+        }
+    }
+
+    #[test]
+    fn non_object_is_rejected() {
+        let error = parse_object(b"[1, 2]").unwrap_err();
+        assert_eq!(error.body()["detail"][0]["type"], "model_attributes_type");
+    }
+
+    #[test]
+    fn fields_gather_every_error() {
+        let body = object(json!({"email": 5, "remember": "maybe"}));
+        let mut fields = Fields::new(&body);
+        assert_eq!(fields.email("email"), None);
+        assert_eq!(fields.required_string("password"), None);
+        assert!(!fields.lax_bool("remember", false));
+        let error = fields.finish().unwrap_err();
+        let detail = error.body()["detail"].as_array().unwrap().clone();
+        assert_eq!(detail.len(), 3);
+        assert_eq!(detail[0]["type"], "string_type");
+        assert_eq!(detail[0]["loc"], json!(["body", "email"]));
+        assert_eq!(detail[1]["type"], "missing");
+        assert_eq!(detail[1]["loc"], json!(["body", "password"]));
+        assert_eq!(detail[2]["type"], "bool_parsing");
+    }
+
+    #[test]
+    fn secret_fields_are_not_echoed() {
+        let body = object(json!({"password": 12345}));
+        let mut fields = Fields::new(&body);
+        fields.required_string("password");
+        let error = fields.finish().unwrap_err();
+        assert!(error.body()["detail"][0].get("input").is_none());
+    }
+
+    #[test]
+    fn lax_bools() {
+        for (input, expected) in [
+            (json!(true), Some(true)),
+            (json!(0), Some(false)),
+            (json!(1), Some(true)),
+            (json!("YES"), Some(true)),
+            (json!("off"), Some(false)),
+            (json!("1"), Some(true)),
+            (json!(2), None),
+            (json!("maybe"), None),
+            (json!([]), None),
+        ] {
+            assert_eq!(lax_bool(&input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn long_optional_string_is_rejected() {
+        let body = object(json!({"name": "x".repeat(257)}));
+        let mut fields = Fields::new(&body);
+        assert_eq!(fields.optional_string("name", 256), None);
+        let error = fields.finish().unwrap_err();
+        assert_eq!(error.body()["detail"][0]["type"], "string_too_long");
+    }
+}

@@ -1,0 +1,68 @@
+#![doc = include_str!("../README.md")]
+
+pub mod core;
+mod email;
+pub mod http;
+pub mod store;
+pub mod user;
+
+mod auth;
+
+pub use crate::auth::{Auth, Authenticated, BuildError, ClientInfo, Registration, SignIn};
+pub use crate::core::AuthError;
+pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};
+pub use crate::http::error::ApiError;
+pub use crate::http::extract::{AccessClaims, CurrentUser};
+pub use crate::user::AuthUser;
+pub use fastauth_macros::{AuthUser, fastauth, user};
+
+/// Bits of the `PROVIDERS` parameter of [`Auth`]: which sign-in methods it serves. The
+/// `fastauth!` declaration sets them; an application that names [`Auth`] with a store of its
+/// own sets them itself.
+pub mod provider {
+    /// E-mail and password: `POST /auth/register` and `POST /auth/login`.
+    pub const CREDENTIALS: u32 = 1;
+}
+
+/// The items an application needs: `use fastauth::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AccessClaims, AuthConfig, AuthUser, CurrentUser, PasswordConfig, Secret,
+        fastauth,
+    };
+}
+
+/// Items the macros' generated code names. Not a public API: they change without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::Auth;
+    pub use crate::store::SqlStore;
+    #[cfg(feature = "mysql")]
+    pub use crate::store::MySql;
+    #[cfg(feature = "postgres")]
+    pub use crate::store::Postgres;
+    #[cfg(feature = "sqlite")]
+    pub use crate::store::Sqlite;
+    pub use crate::user::{
+        AuthUser, ColumnDef, ColumnType, DecodeError, NewUser, RowValues, SqlType,
+        StandardField, UserSchema, Value, roles,
+    };
+    pub use serde;
+    pub use time;
+
+    pub use crate::provider;
+
+    /// Whether `schema` maps a field to `field`; evaluated at compile time by `fastauth!`.
+    pub const fn schema_has(schema: &UserSchema, field: StandardField) -> bool {
+        let mut i = 0;
+        while i < schema.columns.len() {
+            if let Some(role) = schema.columns[i].role {
+                if role as u8 == field as u8 {
+                    return true;
+                }
+            }
+            i += 1;
+        }
+        false
+    }
+}

@@ -1,0 +1,211 @@
+//! Persistence: the store traits and their SQL and in-memory implementations.
+//!
+//! Each concern has its own trait ([`UserStore`], [`SessionStore`], [`TokenStore`]); an
+//! application can implement them for its own type and hand that to [`crate::Auth`] instead
+//! of [`SqlStore`] or [`MemoryStore`]. [`Store`] bundles the three.
+
+mod memory;
+mod sql;
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+
+use crate::user::{AuthUser, NewUser};
+
+pub use memory::MemoryStore;
+#[cfg(feature = "mysql")]
+pub use sql::MySql;
+#[cfg(feature = "postgres")]
+pub use sql::Postgres;
+#[cfg(feature = "sqlite")]
+pub use sql::Sqlite;
+pub use sql::{Dialect, DialectKind, SqlStore};
+
+/// A store operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A user with this e-mail address already exists.
+    #[error("a user with this email address already exists")]
+    DuplicateEmail,
+    /// A row could not be turned into the user struct.
+    #[error("a stored user could not be read: {0}")]
+    Decode(#[from] crate::user::DecodeError),
+    /// The struct's schema cannot be stored (for example a column name that is not a plain
+    /// SQL identifier).
+    #[error("invalid user schema: {0}")]
+    Schema(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A custom store failed.
+    #[error("{0}")]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The auth state of a user that the runtime reads whatever the struct maps.
+#[derive(Clone)]
+pub struct UserCore {
+    /// The user id.
+    pub id: String,
+    /// The normalised address.
+    pub email: String,
+    /// The Argon2 PHC string, if the account has a password.
+    pub password_hash: Option<String>,
+    /// The display name.
+    pub name: Option<String>,
+    /// The avatar URL.
+    pub image: Option<String>,
+    /// Whether the address was proven.
+    pub email_verified: bool,
+    /// Whether the account may sign in.
+    pub active: bool,
+}
+
+impl std::fmt::Debug for UserCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The address is personal data and the hash a secret: neither goes to logs.
+        f.debug_struct("UserCore")
+            .field("id", &self.id)
+            .field("email_verified", &self.email_verified)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored user: the application's struct and the runtime's view of the same row.
+#[derive(Debug, Clone)]
+pub struct UserRecord<U> {
+    /// The application's struct.
+    pub user: U,
+    /// The auth columns.
+    pub core: UserCore,
+}
+
+/// One sign-in: the refresh family whose id is the `sid` claim of its tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// The session id (cuid2).
+    pub id: String,
+    /// The user who signed in.
+    pub user_id: String,
+    /// When the current refresh token of the session expires.
+    pub expires_at: OffsetDateTime,
+    /// The client's address, when known.
+    pub ip_address: Option<String>,
+    /// The client's `User-Agent`, when sent.
+    pub user_agent: Option<String>,
+    /// When the session started.
+    pub created_at: OffsetDateTime,
+}
+
+/// Persists users.
+pub trait UserStore<U: AuthUser>: Send + Sync + 'static {
+    /// Finds a user by normalised e-mail address.
+    fn find_user_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<UserRecord<U>>, StoreError>> + Send;
+
+    /// Finds a user by id.
+    fn find_user_by_id(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<UserRecord<U>>, StoreError>> + Send;
+
+    /// Finds a user together with one of their unexpired sessions, in one read; `None` when
+    /// either is missing. Every authenticated request with a `sid` claim makes this call.
+    fn find_user_in_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<UserRecord<U>>, StoreError>> + Send;
+
+    /// Inserts a new user; [`StoreError::DuplicateEmail`] when the address is taken.
+    fn create_user(
+        &self,
+        user: &U,
+        standard: &NewUser,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces a user's password hash (a rehash at new parameters, or a new password).
+    fn update_password_hash(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Persists sessions.
+pub trait SessionStore: Send + Sync + 'static {
+    /// Inserts a session.
+    fn create_session(
+        &self,
+        session: &SessionRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Moves an unexpired session's expiry; `false` when the session is gone.
+    fn extend_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes one session of a user; `false` when there was none.
+    fn delete_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes every session of a user and returns how many there were.
+    fn delete_user_sessions(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// Persists the refresh-token allowlist: the `jti` of every refresh token still usable.
+pub trait TokenStore: Send + Sync + 'static {
+    /// Records a newly issued refresh token.
+    fn record_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        session_id: Option<&str>,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes an unexpired recorded refresh token and reports whether this call deleted it.
+    /// Of several concurrent calls with one `jti`, exactly one gets `true`.
+    fn consume_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the refresh tokens of one session and returns how many there were.
+    fn revoke_session_refresh_tokens(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes every refresh token of a user and returns how many there were.
+    fn revoke_user_refresh_tokens(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// Everything [`crate::Auth`] persists.
+pub trait Store<U: AuthUser>: UserStore<U> + SessionStore + TokenStore {
+    /// Creates or updates the tables. Idempotent; the in-memory store does nothing.
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
+}

@@ -1,0 +1,377 @@
+//! The SQL store: FastAuth's tables on SQLite, PostgreSQL or MySQL/MariaDB through sqlx.
+
+mod dialect;
+mod schema;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::{
+    SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore, UserRecord, UserStore,
+};
+use crate::user::{AuthUser, NewUser, RowValues, StandardField, Value};
+
+pub use dialect::{Dialect, DialectKind};
+use schema::Statements;
+
+/// SQLite through sqlx (the `sqlite` feature).
+#[cfg(feature = "sqlite")]
+#[derive(Debug, Clone, Copy)]
+pub struct Sqlite;
+
+/// PostgreSQL through sqlx (the `postgres` feature).
+#[cfg(feature = "postgres")]
+#[derive(Debug, Clone, Copy)]
+pub struct Postgres;
+
+/// MySQL 8 and MariaDB through sqlx (the `mysql` feature).
+#[cfg(feature = "mysql")]
+#[derive(Debug, Clone, Copy)]
+pub struct MySql;
+
+/// The store on a SQL database, with FastAuth's table and column names.
+///
+/// Statements are rendered once, when the store is built, from the user struct's
+/// [`crate::user::UserSchema`].
+pub struct SqlStore<U, D: Dialect> {
+    pool: D::Pool,
+    statements: Arc<Statements>,
+    _user: PhantomData<fn() -> U>,
+}
+
+impl<U, D: Dialect> Clone for SqlStore<U, D> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            statements: Arc::clone(&self.statements),
+            _user: PhantomData,
+        }
+    }
+}
+
+impl<U, D: Dialect> fmt::Debug for SqlStore<U, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &D::KIND)
+            .field("table", &self.statements.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: AuthUser, D: Dialect> SqlStore<U, D> {
+    /// Builds the store on `pool`; fails when the struct's schema cannot be stored.
+    pub fn new(pool: D::Pool) -> Result<Self, StoreError> {
+        let statements = Statements::render(&U::SCHEMA, D::KIND)?;
+        Ok(Self {
+            pool,
+            statements: Arc::new(statements),
+            _user: PhantomData,
+        })
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &D::Pool {
+        &self.pool
+    }
+
+    async fn fetch_user(
+        &self,
+        sql: &Arc<str>,
+        args: &[Value],
+    ) -> Result<Option<UserRecord<U>>, StoreError> {
+        let row = D::fetch_optional(&self.pool, sql, args, &self.statements.user_types).await?;
+        row.map(|values| self.decode_user(values)).transpose()
+    }
+
+    /// Splits a row of the user select list into the runtime's view and the struct.
+    fn decode_user(&self, mut values: Vec<Value>) -> Result<UserRecord<U>, StoreError> {
+        let schema = &U::SCHEMA;
+        let standard_count = StandardField::ALL.len();
+        let struct_values = schema
+            .columns
+            .iter()
+            .map(|column| match column.role {
+                Some(role) => values[standard_index(role)].clone(),
+                None => std::mem::replace(
+                    &mut values[standard_count + self.statements.domain_index(column.column)],
+                    Value::Null,
+                ),
+            })
+            .collect();
+        let user = U::from_row(RowValues::new(struct_values, schema.columns))?;
+        let core = decode_core(values)?;
+        Ok(UserRecord { user, core })
+    }
+}
+
+/// The position of a standard field in the select list.
+fn standard_index(field: StandardField) -> usize {
+    StandardField::ALL
+        .iter()
+        .position(|f| *f == field)
+        .unwrap_or_default()
+}
+
+fn decode_core(values: Vec<Value>) -> Result<UserCore, StoreError> {
+    use crate::user::ColumnType;
+    let mut values = values.into_iter();
+    let mut next = || values.next().unwrap_or(Value::Null);
+    Ok(UserCore {
+        id: String::from_value(next(), "id")?,
+        email: String::from_value(next(), "email")?,
+        name: Option::from_value(next(), "name")?,
+        image: Option::from_value(next(), "image")?,
+        password_hash: Option::from_value(next(), "hashed_password")?,
+        email_verified: bool::from_value(next(), "email_verified")?,
+        active: bool::from_value(next(), "is_active")?,
+    })
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn opt_text(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+impl<U: AuthUser, D: Dialect> UserStore<U> for SqlStore<U, D> {
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord<U>>, StoreError> {
+        self.fetch_user(&self.statements.user_by_email, &[text(email)])
+            .await
+    }
+
+    async fn find_user_by_id(&self, id: &str) -> Result<Option<UserRecord<U>>, StoreError> {
+        self.fetch_user(&self.statements.user_by_id, &[text(id)])
+            .await
+    }
+
+    async fn find_user_in_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserRecord<U>>, StoreError> {
+        let args = [text(session_id), text(user_id), Value::Timestamp(now)];
+        self.fetch_user(&self.statements.user_in_session, &args)
+            .await
+    }
+
+    async fn create_user(&self, user: &U, standard: &NewUser) -> Result<(), StoreError> {
+        let created = Value::Timestamp(dialect::truncate_to_micros(standard.created_at));
+        let mut args = vec![
+            text(&standard.id),
+            text(&standard.email),
+            opt_text(standard.name.as_deref()),
+            opt_text(standard.image.as_deref()),
+            opt_text(standard.password_hash.as_deref()),
+            Value::Bool(standard.email_verified),
+            Value::Bool(standard.active),
+            created.clone(),
+            created,
+        ];
+        let values = user.to_values();
+        args.extend(
+            U::SCHEMA
+                .columns
+                .iter()
+                .zip(values)
+                .filter(|(column, _)| column.role.is_none())
+                .map(|(_, value)| value),
+        );
+        match D::execute(&self.pool, &self.statements.insert_user, &args).await {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::DuplicateEmail),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn update_password_hash(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let now = dialect::truncate_to_micros(OffsetDateTime::now_utc());
+        let args = [text(password_hash), Value::Timestamp(now), text(user_id)];
+        D::execute(&self.pool, &self.statements.update_password, &args).await?;
+        Ok(())
+    }
+}
+
+impl<U: AuthUser, D: Dialect> SessionStore for SqlStore<U, D> {
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let now = Value::Timestamp(dialect::truncate_to_micros(session.created_at));
+        let purge = [text(&session.user_id), now];
+        D::execute(&self.pool, &self.statements.purge_sessions, &purge).await?;
+
+        let args = [
+            text(&session.id),
+            text(&session.user_id),
+            Value::Timestamp(dialect::truncate_to_micros(session.expires_at)),
+            opt_text(session.ip_address.as_deref()),
+            opt_text(session.user_agent.as_deref()),
+            Value::Timestamp(dialect::truncate_to_micros(session.created_at)),
+        ];
+        D::execute(&self.pool, &self.statements.insert_session, &args).await?;
+        Ok(())
+    }
+
+    async fn extend_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let args = [
+            Value::Timestamp(dialect::truncate_to_micros(expires_at)),
+            text(session_id),
+            text(user_id),
+            Value::Timestamp(now),
+        ];
+        let changed = D::execute(&self.pool, &self.statements.extend_session, &args).await?;
+        Ok(changed > 0)
+    }
+
+    async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
+        let args = [text(session_id), text(user_id)];
+        let deleted = D::execute(&self.pool, &self.statements.delete_session, &args).await?;
+        Ok(deleted > 0)
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        let args = [text(user_id)];
+        Ok(D::execute(&self.pool, &self.statements.delete_user_sessions, &args).await?)
+    }
+}
+
+impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
+    async fn record_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        session_id: Option<&str>,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let now = dialect::truncate_to_micros(OffsetDateTime::now_utc());
+        let purge = [text(user_id), Value::Timestamp(now)];
+        D::execute(&self.pool, &self.statements.purge_refresh, &purge).await?;
+
+        let raw_data = match session_id {
+            Some(sid) => Value::Text(serde_json::json!({ "sid": sid }).to_string()),
+            None => Value::Null,
+        };
+        let args = [
+            text(jti),
+            text(user_id),
+            raw_data,
+            Value::Timestamp(dialect::truncate_to_micros(expires_at)),
+            Value::Timestamp(now),
+        ];
+        D::execute(&self.pool, &self.statements.insert_refresh, &args).await?;
+        Ok(())
+    }
+
+    async fn consume_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        // One DELETE: the database serialises concurrent deletes of a row, so exactly one
+        // of them sees a row count of 1.
+        let args = [text(jti), text(user_id), Value::Timestamp(now)];
+        let deleted = D::execute(&self.pool, &self.statements.consume_refresh, &args).await?;
+        Ok(deleted == 1)
+    }
+
+    async fn revoke_session_refresh_tokens(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<u64, StoreError> {
+        let args = [text(user_id), text(session_id)];
+        Ok(D::execute(&self.pool, &self.statements.revoke_session_refresh, &args).await?)
+    }
+
+    async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64, StoreError> {
+        let args = [text(user_id)];
+        Ok(D::execute(&self.pool, &self.statements.revoke_user_refresh, &args).await?)
+    }
+}
+
+impl<U: AuthUser, D: Dialect> Store<U> for SqlStore<U, D> {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        for statement in &self.statements.create_tables {
+            D::execute(&self.pool, statement, &[]).await?;
+        }
+        self.add_missing_domain_columns().await?;
+        tracing::info!(
+            target: "fastauth::store",
+            table = self.statements.table.as_ref(),
+            "database schema is up to date"
+        );
+        Ok(())
+    }
+}
+
+impl<U: AuthUser, D: Dialect> SqlStore<U, D> {
+    /// Adds the struct's domain columns that an existing users table lacks, as when
+    /// fastauth takes over a table that Python FastAuth created.
+    async fn add_missing_domain_columns(&self) -> Result<(), StoreError> {
+        let types = [crate::user::SqlType::Text];
+        let args = [text(&self.statements.table)];
+        let existing: Vec<String> =
+            D::fetch_all(&self.pool, &self.statements.list_columns, &args, &types)
+                .await?
+                .into_iter()
+                .filter_map(|row| match row.into_iter().next() {
+                    Some(Value::Text(name)) => Some(name.to_lowercase()),
+                    _ => None,
+                })
+                .collect();
+        for (column, statement) in &self.statements.add_domain_columns {
+            if !existing.iter().any(|name| name == &column.to_lowercase()) {
+                tracing::info!(
+                    target: "fastauth::store",
+                    table = self.statements.table.as_ref(),
+                    column = column.as_str(),
+                    "adding a column to the users table"
+                );
+                D::execute(&self.pool, statement, &[]).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<U: AuthUser> SqlStore<U, Sqlite> {
+    /// Builds the store on a SQLite pool.
+    pub fn sqlite(pool: sqlx::SqlitePool) -> Result<Self, StoreError> {
+        Self::new(pool)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<U: AuthUser> SqlStore<U, Postgres> {
+    /// Builds the store on a PostgreSQL pool.
+    pub fn postgres(pool: sqlx::PgPool) -> Result<Self, StoreError> {
+        Self::new(pool)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl<U: AuthUser> SqlStore<U, MySql> {
+    /// Builds the store on a MySQL or MariaDB pool.
+    pub fn mysql(pool: sqlx::MySqlPool) -> Result<Self, StoreError> {
+        Self::new(pool)
+    }
+}

@@ -1,0 +1,344 @@
+//! Renders the DDL and the statements of the SQL store from the user struct's schema.
+
+use std::sync::Arc;
+
+use super::DialectKind;
+use crate::store::StoreError;
+use crate::user::{SqlType, StandardField, UserSchema};
+
+const SESSIONS: &str = "fastauth_sessions";
+const TOKENS: &str = "fastauth_tokens";
+const REFRESH_KIND: &str = "refresh_jti";
+
+/// Every statement the store runs, rendered for one dialect and one user struct.
+#[derive(Debug)]
+pub(super) struct Statements {
+    pub(super) table: Arc<str>,
+    /// The types of the user select list: the standard columns, then the domain columns.
+    pub(super) user_types: Vec<SqlType>,
+    domain_columns: Vec<&'static str>,
+    pub(super) user_by_email: Arc<str>,
+    pub(super) user_by_id: Arc<str>,
+    pub(super) user_in_session: Arc<str>,
+    pub(super) insert_user: Arc<str>,
+    pub(super) update_password: Arc<str>,
+    pub(super) insert_session: Arc<str>,
+    pub(super) purge_sessions: Arc<str>,
+    pub(super) extend_session: Arc<str>,
+    pub(super) delete_session: Arc<str>,
+    pub(super) delete_user_sessions: Arc<str>,
+    pub(super) insert_refresh: Arc<str>,
+    pub(super) purge_refresh: Arc<str>,
+    pub(super) consume_refresh: Arc<str>,
+    pub(super) revoke_session_refresh: Arc<str>,
+    pub(super) revoke_user_refresh: Arc<str>,
+    pub(super) create_tables: Vec<Arc<str>>,
+    pub(super) list_columns: Arc<str>,
+    /// `ALTER TABLE ... ADD COLUMN` for each domain column, run when the column is missing.
+    pub(super) add_domain_columns: Vec<(String, Arc<str>)>,
+}
+
+impl Statements {
+    pub(super) fn domain_index(&self, column: &str) -> usize {
+        self.domain_columns
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or_default()
+    }
+
+    pub(super) fn render(schema: &UserSchema, kind: DialectKind) -> Result<Self, StoreError> {
+        check_identifier(schema.table)?;
+        for column in schema.columns {
+            check_identifier(column.column)?;
+        }
+
+        let t = schema.table;
+        let p = |n| kind.placeholder(n);
+        let standard: Vec<&str> = StandardField::ALL
+            .iter()
+            .map(|f| schema.column_of(*f))
+            .collect();
+        let domain: Vec<&'static str> = schema.domain_columns().map(|c| c.column).collect();
+        let all_columns: Vec<&str> = standard.iter().chain(domain.iter()).copied().collect();
+        let select_list = all_columns
+            .iter()
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let user_types = StandardField::ALL
+            .iter()
+            .map(|f| f.sql_type())
+            .chain(schema.domain_columns().map(|c| c.sql_type))
+            .collect();
+        let id = schema.column_of(StandardField::Id);
+        let email = schema.column_of(StandardField::Email);
+        let password = schema.column_of(StandardField::PasswordHash);
+        let updated = schema.column_of(StandardField::UpdatedAt);
+        let placeholders = (1..=all_columns.len())
+            .map(p)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sid = kind.json_text("raw_data", "sid");
+
+        Ok(Self {
+            table: Arc::from(t),
+            user_types,
+            user_by_email: arc(format!(
+                "SELECT {select_list} FROM {t} u WHERE u.{email} = {}",
+                p(1)
+            )),
+            user_by_id: arc(format!(
+                "SELECT {select_list} FROM {t} u WHERE u.{id} = {}",
+                p(1)
+            )),
+            user_in_session: arc(format!(
+                "SELECT {select_list} FROM {SESSIONS} s JOIN {t} u ON u.{id} = s.user_id \
+                 WHERE s.id = {} AND s.user_id = {} AND s.expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            insert_user: arc(format!(
+                "INSERT INTO {t} ({}) VALUES ({placeholders})",
+                all_columns.join(", ")
+            )),
+            update_password: arc(format!(
+                "UPDATE {t} SET {password} = {}, {updated} = {} WHERE {id} = {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            insert_session: arc(format!(
+                "INSERT INTO {SESSIONS} (id, user_id, expires_at, ip_address, user_agent, \
+                 created_at) VALUES ({}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6)
+            )),
+            purge_sessions: arc(format!(
+                "DELETE FROM {SESSIONS} WHERE user_id = {} AND expires_at <= {}",
+                p(1),
+                p(2)
+            )),
+            extend_session: arc(format!(
+                "UPDATE {SESSIONS} SET expires_at = {} \
+                 WHERE id = {} AND user_id = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            delete_session: arc(format!(
+                "DELETE FROM {SESSIONS} WHERE id = {} AND user_id = {}",
+                p(1),
+                p(2)
+            )),
+            delete_user_sessions: arc(format!("DELETE FROM {SESSIONS} WHERE user_id = {}", p(1))),
+            insert_refresh: arc(format!(
+                "INSERT INTO {TOKENS} (token, user_id, token_type, raw_data, expires_at, \
+                 created_at) VALUES ({}, {}, '{REFRESH_KIND}', {}, {}, {})",
+                p(1),
+                p(2),
+                kind.json_placeholder(3),
+                p(4),
+                p(5)
+            )),
+            purge_refresh: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = '{REFRESH_KIND}' \
+                 AND expires_at <= {}",
+                p(1),
+                p(2)
+            )),
+            consume_refresh: arc(format!(
+                "DELETE FROM {TOKENS} WHERE token = {} AND token_type = '{REFRESH_KIND}' \
+                 AND user_id = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            revoke_session_refresh: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = '{REFRESH_KIND}' \
+                 AND {sid} = {}",
+                p(1),
+                p(2)
+            )),
+            revoke_user_refresh: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = '{REFRESH_KIND}'",
+                p(1)
+            )),
+            create_tables: create_tables(schema, kind),
+            list_columns: arc(list_columns(kind)),
+            add_domain_columns: add_domain_columns(schema, kind),
+            domain_columns: domain,
+        })
+    }
+}
+
+fn arc(s: String) -> Arc<str> {
+    Arc::from(s)
+}
+
+/// Table and column names are spliced into SQL text, so only plain identifiers pass.
+fn check_identifier(name: &str) -> Result<(), StoreError> {
+    let mut chars = name.chars();
+    let valid_start = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let valid_rest = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid_start && valid_rest && name.len() <= 63 {
+        Ok(())
+    } else {
+        Err(StoreError::Schema(format!(
+            "`{name}` is not a plain SQL identifier: use ASCII letters, digits and `_`, \
+             starting with a letter, at most 63 characters"
+        )))
+    }
+}
+
+fn list_columns(kind: DialectKind) -> String {
+    match kind {
+        DialectKind::Sqlite => "SELECT name FROM pragma_table_info(?)".to_owned(),
+        DialectKind::Postgres => "SELECT column_name::text FROM information_schema.columns \
+                                  WHERE table_name = $1 AND table_schema = current_schema()"
+            .to_owned(),
+        DialectKind::MySql => "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+                               WHERE table_name = ? AND table_schema = DATABASE()"
+            .to_owned(),
+    }
+}
+
+/// The SQL literal a new NOT NULL domain column gets in existing rows.
+fn zero_literal(sql_type: SqlType, kind: DialectKind) -> &'static str {
+    match sql_type {
+        SqlType::Text => "''",
+        SqlType::Bool if kind == DialectKind::Postgres => "FALSE",
+        SqlType::Bool | SqlType::SmallInt | SqlType::Int | SqlType::BigInt => "0",
+        SqlType::Double => "0",
+        SqlType::Timestamp => "'1970-01-01 00:00:00'",
+    }
+}
+
+fn domain_column_ddl(column: &crate::user::ColumnDef, kind: DialectKind) -> String {
+    let ty = kind.column_type(column.sql_type, false);
+    let null = if column.nullable { "NULL" } else { "NOT NULL" };
+    format!("{} {ty} {null}", column.column)
+}
+
+fn add_domain_columns(schema: &UserSchema, kind: DialectKind) -> Vec<(String, Arc<str>)> {
+    schema
+        .domain_columns()
+        .map(|column| {
+            let mut ddl = format!(
+                "ALTER TABLE {} ADD COLUMN {}",
+                schema.table,
+                domain_column_ddl(column, kind)
+            );
+            if !column.nullable {
+                ddl.push_str(" DEFAULT ");
+                ddl.push_str(zero_literal(column.sql_type, kind));
+            }
+            (column.column.to_owned(), arc(ddl))
+        })
+        .collect()
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for the users, sessions and tokens tables, with FastAuth's
+/// column names, so a database either library created works with both.
+fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
+    let t = schema.table;
+    let key = kind.column_type(SqlType::Text, true);
+    let text = kind.column_type(SqlType::Text, false);
+    let boolean = kind.column_type(SqlType::Bool, false);
+    let ts = kind.column_type(SqlType::Timestamp, false);
+    let json = kind.json_type();
+    let col = |f: StandardField| schema.column_of(f);
+    let id = col(StandardField::Id);
+    let mysql = kind == DialectKind::MySql;
+
+    let mut users = vec![
+        format!("{id} {key} NOT NULL PRIMARY KEY"),
+        format!("{} {key} NOT NULL", col(StandardField::Email)),
+        format!("{} {text} NULL", col(StandardField::Name)),
+        format!("{} {text} NULL", col(StandardField::Image)),
+        format!("{} {text} NULL", col(StandardField::PasswordHash)),
+        format!("{} {boolean} NOT NULL", col(StandardField::EmailVerified)),
+        format!("{} {boolean} NOT NULL", col(StandardField::Active)),
+        format!("{} {ts} NOT NULL", col(StandardField::CreatedAt)),
+        format!("{} {ts} NOT NULL", col(StandardField::UpdatedAt)),
+        format!("deleted_at {ts} NULL"),
+    ];
+    users.extend(schema.domain_columns().map(|c| domain_column_ddl(c, kind)));
+    if mysql {
+        users.push(format!(
+            "UNIQUE KEY ix_{t}_email ({})",
+            col(StandardField::Email)
+        ));
+    }
+
+    let references = format!("REFERENCES {t} ({id}) ON DELETE CASCADE");
+    let mut sessions = vec![
+        format!("id {key} NOT NULL PRIMARY KEY"),
+        format!("user_id {key} NOT NULL"),
+        format!("expires_at {ts} NOT NULL"),
+        format!("ip_address {text} NULL"),
+        format!("user_agent {text} NULL"),
+        format!("created_at {ts} NOT NULL"),
+    ];
+    let mut tokens = vec![
+        format!("token {key} NOT NULL PRIMARY KEY"),
+        format!("user_id {key} NOT NULL"),
+        format!("token_type {key} NOT NULL"),
+        format!("raw_data {json} NULL"),
+        format!("expires_at {ts} NOT NULL"),
+        format!("created_at {ts} NOT NULL"),
+    ];
+    for (table, columns) in [(SESSIONS, &mut sessions), (TOKENS, &mut tokens)] {
+        columns.push(format!("FOREIGN KEY (user_id) {references}"));
+        if mysql {
+            columns.push(format!("INDEX ix_{table}_user_id (user_id)"));
+        }
+    }
+
+    let mut statements = vec![
+        create_table(t, &users),
+        create_table(SESSIONS, &sessions),
+        create_table(TOKENS, &tokens),
+    ];
+    if !mysql {
+        let email = col(StandardField::Email);
+        statements.push(format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ix_{t}_email ON {t} ({email})"
+        ));
+        for table in [SESSIONS, TOKENS] {
+            statements.push(format!(
+                "CREATE INDEX IF NOT EXISTS ix_{table}_user_id ON {table} (user_id)"
+            ));
+        }
+    }
+    statements.into_iter().map(arc).collect()
+}
+
+fn create_table(name: &str, columns: &[String]) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {name} (\n    {}\n)",
+        columns.join(",\n    ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_checked() {
+        assert!(check_identifier("fastauth_users").is_ok());
+        assert!(check_identifier("_x1").is_ok());
+        assert!(check_identifier("1users").is_err());
+        assert!(check_identifier("users; DROP TABLE x").is_err());
+        assert!(check_identifier("").is_err());
+        assert!(check_identifier(&"a".repeat(64)).is_err());
+    }
+}
