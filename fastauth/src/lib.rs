@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+extern crate self as fastauth;
+
 pub mod core;
 mod email;
 pub mod http;

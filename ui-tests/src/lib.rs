@@ -1,0 +1,1 @@
+//! Holds no code: the cases are under `tests/`, run by `tests/ui.rs`.

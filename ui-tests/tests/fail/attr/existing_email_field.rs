@@ -1,0 +1,7 @@
+#[fastauth::user]
+struct Member {
+    email: String,
+    plan: String,
+}
+
+fn main() {}

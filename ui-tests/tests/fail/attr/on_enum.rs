@@ -1,0 +1,6 @@
+#[fastauth::user]
+enum Member {
+    Guest,
+}
+
+fn main() {}
