@@ -1,0 +1,265 @@
+//! Settings from the environment and serving, shared by the fastauth example servers.
+//!
+//! Every variable is read once at start-up. An invalid value ends the process with status 2
+//! and a one-line message on standard error that names the variable.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use fastauth::{AuthConfig, Secret};
+use tokio::net::TcpListener;
+
+/// A variable with an invalid value.
+#[derive(Debug)]
+pub struct SettingError(String);
+
+impl std::fmt::Display for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SettingError {}
+
+fn invalid(name: &str, value: &str, expected: &str) -> SettingError {
+    SettingError(format!("invalid {name}={value:?}: expected {expected}"))
+}
+
+/// The value of a variable; an empty value counts as unset.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn seconds(name: &str, default: u64) -> Result<Duration, SettingError> {
+    match var(name) {
+        None => Ok(Duration::from_secs(default)),
+        Some(value) => match value.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+            _ => Err(invalid(name, &value, "a whole number of seconds above 0")),
+        },
+    }
+}
+
+/// Parses a boolean the way the reference server does: `1/true/yes/on`, `0/false/no/off`.
+pub fn boolean(name: &str, default: bool) -> Result<bool, SettingError> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(invalid(name, &value, "one of 1, true, yes, on, 0, false, no, off")),
+        },
+    }
+}
+
+/// The settings of an example server.
+#[derive(Debug)]
+pub struct Settings {
+    /// `FASTAUTH_BIND`, default `127.0.0.1:8000`.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`, default `sqlite://fastauth.db`.
+    pub database_url: String,
+    /// `FASTAUTH_BASE_URL`, default `http://` + the bind address.
+    pub base_url: String,
+    /// The auth configuration built from the token and secret variables.
+    pub auth: AuthConfig,
+}
+
+impl Settings {
+    /// Reads every variable.
+    pub fn from_env() -> Result<Self, SettingError> {
+        let bind_text = var("FASTAUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
+        let bind: SocketAddr = bind_text
+            .parse()
+            .map_err(|_| invalid("FASTAUTH_BIND", &bind_text, "host:port, like 127.0.0.1:8000"))?;
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| "sqlite://fastauth.db".to_owned());
+        let base_url = base_url(bind)?;
+
+        let delivery = var("FASTAUTH_TOKEN_DELIVERY").unwrap_or_else(|| "bearer".to_owned());
+        match delivery.to_ascii_lowercase().as_str() {
+            "bearer" | "json" => {}
+            // NOTE: cookie delivery comes with the sessions capability; until then the
+            // server refuses to start rather than silently serve bearer tokens.
+            "cookie" => {
+                return Err(SettingError(
+                    "FASTAUTH_TOKEN_DELIVERY=cookie is not supported by this version yet: \
+                     unset it or use bearer"
+                        .to_owned(),
+                ));
+            }
+            _ => return Err(invalid("FASTAUTH_TOKEN_DELIVERY", &delivery, "bearer or cookie")),
+        }
+
+        let secret = match var("FASTAUTH_SECRET") {
+            Some(secret) => {
+                Secret::new(secret).map_err(|e| SettingError(format!("FASTAUTH_SECRET: {e}")))?
+            }
+            None if is_dev_host(&base_url) => {
+                tracing::warn!(
+                    "FASTAUTH_SECRET is not set: signing with a random development secret. \
+                     Tokens stop working when the server restarts. Set FASTAUTH_SECRET \
+                     (at least 32 bytes) for anything but local development."
+                );
+                Secret::generate()
+            }
+            None => {
+                return Err(SettingError(format!(
+                    "FASTAUTH_SECRET is required when FASTAUTH_BASE_URL ({base_url}) is not a \
+                     loopback address: set it to at least 32 random bytes"
+                )));
+            }
+        };
+
+        let mut auth = AuthConfig::new(secret)
+            .access_ttl(seconds("FASTAUTH_ACCESS_TOKEN_TTL", 900)?)
+            .refresh_ttl(seconds("FASTAUTH_REFRESH_TOKEN_TTL", 2_592_000)?)
+            .remember_me_ttl(seconds("FASTAUTH_REMEMBER_ME_TTL", 7_776_000)?);
+        if let Some(issuer) = var("FASTAUTH_JWT_ISSUER") {
+            auth = auth.issuer(issuer);
+        }
+        if let Some(audience) = var("FASTAUTH_JWT_AUDIENCE") {
+            let list: Vec<String> = audience
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !list.is_empty() {
+                auth = auth.audience(list);
+            }
+        }
+        if let Some(alg) = var("FASTAUTH_JWT_ALG") {
+            if !alg.eq_ignore_ascii_case("HS256") {
+                return Err(SettingError(format!(
+                    "FASTAUTH_JWT_ALG={alg:?} is not supported by this version yet: use HS256"
+                )));
+            }
+        }
+
+        Ok(Self {
+            bind,
+            database_url,
+            base_url,
+            auth,
+        })
+    }
+}
+
+fn base_url(bind: SocketAddr) -> Result<String, SettingError> {
+    let Some(url) = var("FASTAUTH_BASE_URL") else {
+        let host = match bind.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            IpAddr::V4(ip) => ip.to_string(),
+        };
+        return Ok(format!("http://{host}:{}", bind.port()));
+    };
+    let trimmed = url.trim_end_matches('/').to_owned();
+    let has_host = trimmed
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && !rest.is_empty());
+    if has_host {
+        Ok(trimmed)
+    } else {
+        Err(invalid(
+            "FASTAUTH_BASE_URL",
+            &url,
+            "an absolute http or https URL, like https://app.example.com",
+        ))
+    }
+}
+
+/// Whether the base URL's host is `localhost` or a loopback address.
+fn is_dev_host(base_url: &str) -> bool {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Prints `message` as one line on standard error and exits with status 2.
+pub fn exit_with(message: &dyn std::fmt::Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Binds, prints `fastauth-example listening on http://host:port` on standard output, and
+/// serves until SIGTERM or Ctrl-C, letting requests in flight finish.
+pub async fn serve(router: axum::Router, bind: SocketAddr) -> std::io::Result<()> {
+    let listener = TcpListener::bind(bind).await?;
+    let local = listener.local_addr()?;
+    let host = match local.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "fastauth-example listening on http://{host}:{}", local.port())?;
+        stdout.flush()?;
+    }
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "listening for Ctrl-C failed");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "listening for SIGTERM failed");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_hosts() {
+        assert!(is_dev_host("http://127.0.0.1:8000"));
+        assert!(is_dev_host("http://127.3.2.1"));
+        assert!(is_dev_host("http://localhost:3000/app"));
+        assert!(is_dev_host("http://[::1]:8000"));
+        assert!(!is_dev_host("https://auth.example.com"));
+        assert!(!is_dev_host("http://10.0.0.1:8000"));
+    }
+}

@@ -1,0 +1,194 @@
+//! An application's own store: the store traits implemented outside the crate, here by a
+//! wrapper around the in-memory store that counts reads. It also shows that an
+//! authenticated request costs exactly one read and that the claims-only extractor costs
+//! none.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use fastauth::prelude::*;
+use fastauth::store::{
+    MemoryStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserRecord,
+    UserStore,
+};
+use fastauth::user::NewUser;
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+
+#[derive(AuthUser, Clone, Debug)]
+pub struct Member {
+    #[auth(id)]
+    pub id: String,
+    #[auth(email)]
+    pub email: String,
+    #[auth(password_hash)]
+    pub password_hash: Option<String>,
+    pub nickname: String,
+}
+
+/// Delegates to [`MemoryStore`] and counts every user read.
+#[derive(Clone, Default)]
+struct CountingStore {
+    inner: MemoryStore<Member>,
+    reads: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for CountingStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CountingStore")
+    }
+}
+
+impl UserStore<Member> for CountingStore {
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord<Member>>, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.find_user_by_email(email).await
+    }
+
+    async fn find_user_by_id(&self, id: &str) -> Result<Option<UserRecord<Member>>, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.find_user_by_id(id).await
+    }
+
+    async fn find_user_in_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserRecord<Member>>, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.find_user_in_session(user_id, session_id, now).await
+    }
+
+    async fn create_user(&self, user: &Member, standard: &NewUser) -> Result<(), StoreError> {
+        self.inner.create_user(user, standard).await
+    }
+
+    async fn update_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
+        self.inner.update_password_hash(user_id, hash).await
+    }
+}
+
+impl SessionStore for CountingStore {
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.inner.create_session(session).await
+    }
+
+    async fn extend_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.inner.extend_session(user_id, session_id, expires_at, now).await
+    }
+
+    async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_session(user_id, session_id).await
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        self.inner.delete_user_sessions(user_id).await
+    }
+}
+
+impl TokenStore for CountingStore {
+    async fn record_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        session_id: Option<&str>,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner.record_refresh_token(jti, user_id, session_id, expires_at).await
+    }
+
+    async fn consume_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.inner.consume_refresh_token(jti, user_id, now).await
+    }
+
+    async fn revoke_session_refresh_tokens(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<u64, StoreError> {
+        self.inner.revoke_session_refresh_tokens(user_id, session_id).await
+    }
+
+    async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64, StoreError> {
+        self.inner.revoke_user_refresh_tokens(user_id).await
+    }
+}
+
+impl Store<Member> for CountingStore {}
+
+type MemberAuth = fastauth::Auth<Member, CountingStore, { fastauth::provider::CREDENTIALS }>;
+
+async fn nickname(member: CurrentUser<Member>) -> String {
+    member.nickname.clone()
+}
+
+async fn subject(claims: AccessClaims<Member>) -> String {
+    claims.sub.clone()
+}
+
+async fn send(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Vec<u8>) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}
+
+#[tokio::test]
+async fn custom_store_and_read_count() {
+    let store = CountingStore::default();
+    let reads = Arc::clone(&store.reads);
+    let cheap = PasswordConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..PasswordConfig::default() };
+    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap()).password(cheap);
+    let auth = MemberAuth::new(store, config).unwrap();
+    let app = axum::Router::new()
+        .route("/nickname", get(nickname))
+        .route("/subject", get(subject))
+        .merge(auth.router())
+        .layer(auth.layer());
+
+    let register = json!({ "email": "m@example.com", "password": "long enough" });
+    let (status, body) = send(&app, "POST", "/auth/register", None, Some(register)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let pair: Value = serde_json::from_slice(&body).unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+
+    let before = reads.load(Ordering::SeqCst);
+    let (status, body) = send(&app, "GET", "/nickname", Some(access), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"", "a domain field without a register flag starts at its Default");
+    assert_eq!(reads.load(Ordering::SeqCst) - before, 1, "one read per authenticated request");
+
+    let before = reads.load(Ordering::SeqCst);
+    let (status, body) = send(&app, "GET", "/auth/me", Some(access), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let me: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(me["email"], "m@example.com");
+    assert_eq!(reads.load(Ordering::SeqCst) - before, 1);
+
+    let before = reads.load(Ordering::SeqCst);
+    let (status, body) = send(&app, "GET", "/subject", Some(access), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, me["id"].as_str().unwrap().as_bytes());
+    assert_eq!(reads.load(Ordering::SeqCst), before, "the claims-only extractor reads nothing");
+}
