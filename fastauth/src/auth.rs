@@ -60,7 +60,7 @@ pub enum BuildError {
     Store(#[from] StoreError),
 }
 
-/// Who is signing in: recorded on the session.
+/// The client that signs in, recorded on the session.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     /// The peer address.
@@ -135,7 +135,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
         &self.inner.config
     }
 
-    /// Whether a provider bit of `PROVIDERS` is set.
+    /// Checks whether a provider bit of `PROVIDERS` is set.
     pub const fn has_provider(bit: u32) -> bool {
         P & bit != 0
     }
@@ -158,6 +158,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
             .await?
             .is_some()
         {
+            tracing::info!(target: CORE, reason = "email taken", "registration rejected");
             return Err(AuthError::EmailTaken);
         }
 
@@ -174,7 +175,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
         };
         let user = U::new_user(&standard, registration.extra).map_err(StoreError::from)?;
         match inner.store.create_user(&user, &standard).await {
-            Err(StoreError::DuplicateEmail) => return Err(AuthError::EmailTaken),
+            Err(StoreError::DuplicateEmail) => {
+                tracing::info!(target: CORE, reason = "email taken", "registration rejected");
+                return Err(AuthError::EmailTaken);
+            }
             other => other?,
         }
         tracing::info!(target: CORE, user_id = %standard.id, "user registered");
@@ -208,8 +212,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
         let stored_hash = record
             .as_ref()
             .and_then(|r| r.core.password_hash.as_deref());
-        // With no user or no password this verifies against the dummy hash, so the answer
+        // With no user or no password this verifies against the dummy hash, so the response
         // takes as long as for a wrong password.
+        // NOTE: a hash made with costlier parameters (Python FastAuth's m=65536) takes longer
+        // to verify than the dummy, until the first login rehashes it.
         let verified = inner.hasher.verify(password, stored_hash).await?;
         let record = match (record, &verified) {
             (Some(record), Verified::Yes | Verified::YesRehashed(_)) => record,
@@ -354,7 +360,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
         match &claims.sid {
             Some(sid) => {
                 store.delete_session(&claims.sub, sid).await?;
-                store.revoke_session_refresh_tokens(&claims.sub, sid).await?;
+                store
+                    .revoke_session_refresh_tokens(&claims.sub, sid)
+                    .await?;
             }
             None => {
                 store.revoke_user_refresh_tokens(&claims.sub).await?;
@@ -453,8 +461,8 @@ fn subject_of<U>(record: &UserRecord<U>) -> Subject<'_> {
 }
 
 impl<U: AuthUser, D: crate::store::Dialect, const P: u32> Auth<U, crate::store::SqlStore<U, D>, P> {
-    /// Builds the service on a SQL connection pool (`SqlitePool`, `PgPool` or `MySqlPool`,
-    /// as the declaration's `database` says).
+    /// Builds the service on a SQL connection pool: `SqlitePool`, `PgPool` or `MySqlPool`,
+    /// matching the declaration's `database`.
     pub fn with_pool(pool: D::Pool, config: AuthConfig) -> Result<Self, BuildError> {
         Self::new(crate::store::SqlStore::new(pool)?, config)
     }

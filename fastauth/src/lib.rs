@@ -29,8 +29,7 @@ pub mod provider {
 /// The items an application needs: `use fastauth::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AccessClaims, AuthConfig, AuthUser, CurrentUser, PasswordConfig, Secret,
-        fastauth,
+        AccessClaims, AuthConfig, AuthUser, CurrentUser, PasswordConfig, Secret, fastauth,
     };
 }
 
@@ -38,23 +37,24 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::Auth;
-    pub use crate::store::SqlStore;
     #[cfg(feature = "mysql")]
     pub use crate::store::MySql;
     #[cfg(feature = "postgres")]
     pub use crate::store::Postgres;
+    pub use crate::store::SqlStore;
     #[cfg(feature = "sqlite")]
     pub use crate::store::Sqlite;
     pub use crate::user::{
-        AuthUser, ColumnDef, ColumnType, DecodeError, NewUser, RowValues, SqlType,
-        StandardField, UserSchema, Value, roles,
+        AuthUser, ColumnDef, ColumnType, DecodeError, NewUser, RowValues, SqlType, StandardField,
+        UserSchema, Value, roles,
     };
     pub use serde;
     pub use time;
 
     pub use crate::provider;
 
-    /// Whether `schema` maps a field to `field`; evaluated at compile time by `fastauth!`.
+    /// Checks whether `schema` maps a field to `field`. `fastauth!` evaluates it at compile
+    /// time.
     pub const fn schema_has(schema: &UserSchema, field: StandardField) -> bool {
         let mut i = 0;
         while i < schema.columns.len() {

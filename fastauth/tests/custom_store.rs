@@ -11,8 +11,7 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use fastauth::prelude::*;
 use fastauth::store::{
-    MemoryStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserRecord,
-    UserStore,
+    MemoryStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserRecord, UserStore,
 };
 use fastauth::user::NewUser;
 use http_body_util::BodyExt as _;
@@ -45,7 +44,10 @@ impl std::fmt::Debug for CountingStore {
 }
 
 impl UserStore<Member> for CountingStore {
-    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord<Member>>, StoreError> {
+    async fn find_user_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<UserRecord<Member>>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         self.inner.find_user_by_email(email).await
     }
@@ -62,7 +64,9 @@ impl UserStore<Member> for CountingStore {
         now: OffsetDateTime,
     ) -> Result<Option<UserRecord<Member>>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.find_user_in_session(user_id, session_id, now).await
+        self.inner
+            .find_user_in_session(user_id, session_id, now)
+            .await
     }
 
     async fn create_user(&self, user: &Member, standard: &NewUser) -> Result<(), StoreError> {
@@ -86,7 +90,9 @@ impl SessionStore for CountingStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        self.inner.extend_session(user_id, session_id, expires_at, now).await
+        self.inner
+            .extend_session(user_id, session_id, expires_at, now)
+            .await
     }
 
     async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
@@ -106,7 +112,9 @@ impl TokenStore for CountingStore {
         session_id: Option<&str>,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.inner.record_refresh_token(jti, user_id, session_id, expires_at).await
+        self.inner
+            .record_refresh_token(jti, user_id, session_id, expires_at)
+            .await
     }
 
     async fn consume_refresh_token(
@@ -123,7 +131,9 @@ impl TokenStore for CountingStore {
         user_id: &str,
         session_id: &str,
     ) -> Result<u64, StoreError> {
-        self.inner.revoke_session_refresh_tokens(user_id, session_id).await
+        self.inner
+            .revoke_session_refresh_tokens(user_id, session_id)
+            .await
     }
 
     async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64, StoreError> {
@@ -143,23 +153,48 @@ async fn subject(claims: AccessClaims<Member>) -> String {
     claims.sub.clone()
 }
 
-async fn send(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Vec<u8>) {
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Vec<u8>) {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let response = app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
 }
 
 #[tokio::test]
 async fn custom_store_and_read_count() {
     let store = CountingStore::default();
     let reads = Arc::clone(&store.reads);
-    let cheap = PasswordConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..PasswordConfig::default() };
-    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap()).password(cheap);
+    let cheap = PasswordConfig {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+        ..PasswordConfig::default()
+    };
+    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap())
+        .password(cheap);
     let auth = MemberAuth::new(store, config).unwrap();
     let app = axum::Router::new()
         .route("/nickname", get(nickname))
@@ -176,8 +211,15 @@ async fn custom_store_and_read_count() {
     let before = reads.load(Ordering::SeqCst);
     let (status, body) = send(&app, "GET", "/nickname", Some(access), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, b"", "a domain field without a register flag starts at its Default");
-    assert_eq!(reads.load(Ordering::SeqCst) - before, 1, "one read per authenticated request");
+    assert_eq!(
+        body, b"",
+        "a domain field without a register flag starts at its Default"
+    );
+    assert_eq!(
+        reads.load(Ordering::SeqCst) - before,
+        1,
+        "one read per authenticated request"
+    );
 
     let before = reads.load(Ordering::SeqCst);
     let (status, body) = send(&app, "GET", "/auth/me", Some(access), None).await;
@@ -190,5 +232,9 @@ async fn custom_store_and_read_count() {
     let (status, body) = send(&app, "GET", "/subject", Some(access), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, me["id"].as_str().unwrap().as_bytes());
-    assert_eq!(reads.load(Ordering::SeqCst), before, "the claims-only extractor reads nothing");
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        before,
+        "the claims-only extractor reads nothing"
+    );
 }

@@ -1,8 +1,8 @@
 //! The basic example: an application's own user struct, the auth routes and one protected
 //! route of the application, on an embedded SQLite file.
 //!
-//! Run it with `cargo run -p basic`; it listens on `127.0.0.1:8000` unless `FASTAUTH_BIND`
-//! says otherwise and keeps its data in `fastauth.db` unless `DATABASE_URL` says otherwise.
+//! Run it with `cargo run -p basic`. It listens on `FASTAUTH_BIND` (default `127.0.0.1:8000`)
+//! and keeps its data in `DATABASE_URL` (default `sqlite://fastauth.db`).
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -42,7 +42,7 @@ fastauth! {
     providers: [Credentials],
 }
 
-/// The application's own protected route.
+/// Returns the caller's profile: the application's own protected route.
 async fn whoami(user: CurrentUser<User>) -> Json<Value> {
     Json(json!({
         "id": user.id,
@@ -56,8 +56,8 @@ async fn whoami(user: CurrentUser<User>) -> Json<Value> {
 #[tokio::main]
 async fn main() {
     example_support::init_tracing();
-    let settings = example_support::Settings::from_env()
-        .unwrap_or_else(|e| example_support::exit_with(&e));
+    let settings =
+        example_support::Settings::from_env().unwrap_or_else(|e| example_support::exit_with(&e));
 
     let options: SqliteConnectOptions = settings
         .database_url
@@ -68,8 +68,8 @@ async fn main() {
         .await
         .unwrap_or_else(|e| example_support::exit_with(&format!("opening the database: {e}")));
 
-    let auth = Auth::with_pool(pool, settings.auth)
-        .unwrap_or_else(|e| example_support::exit_with(&e));
+    let auth =
+        Auth::with_pool(pool, settings.auth).unwrap_or_else(|e| example_support::exit_with(&e));
     auth.migrate()
         .await
         .unwrap_or_else(|e| example_support::exit_with(&format!("migrating: {e}")));

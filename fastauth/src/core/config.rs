@@ -346,10 +346,19 @@ mod tests {
         };
         let cases = [
             ("short", "Password must be at least 8 characters long"),
-            ("alllowercase", "Password must contain at least one uppercase letter"),
-            ("ALLUPPERCASE", "Password must contain at least one lowercase letter"),
+            (
+                "alllowercase",
+                "Password must contain at least one uppercase letter",
+            ),
+            (
+                "ALLUPPERCASE",
+                "Password must contain at least one lowercase letter",
+            ),
             ("NoDigitsHere", "Password must contain at least one digit"),
-            ("NoSpecial123", "Password must contain at least one special character"),
+            (
+                "NoSpecial123",
+                "Password must contain at least one special character",
+            ),
         ];
         for (password, message) in cases {
             assert_eq!(strict.check(password).unwrap_err(), message, "{password}");
@@ -368,7 +377,12 @@ mod tests {
     fn prefix_is_checked() {
         let secret = Secret::generate();
         assert!(AuthConfig::new(secret.clone()).validate().is_ok());
-        assert!(AuthConfig::new(secret.clone()).prefix("auth").validate().is_err());
+        assert!(
+            AuthConfig::new(secret.clone())
+                .prefix("auth")
+                .validate()
+                .is_err()
+        );
         assert!(AuthConfig::new(secret).prefix("/auth/").validate().is_err());
     }
 }

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::config::{AuthConfig, ConfigError};
 
-/// What a token is for, from its `type` claim.
+/// The purpose of a token, from its `type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
@@ -68,7 +68,7 @@ pub enum Audience {
     Many(Vec<String>),
 }
 
-/// Why a token was rejected. Callers answer every variant with the same 401, so the
+/// The reason a token was rejected. Callers return the same 401 for every variant, so the
 /// variants only serve logs and tests.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
@@ -259,9 +259,7 @@ fn classify(error: &jsonwebtoken::errors::Error) -> TokenError {
     match error.kind() {
         ErrorKind::ExpiredSignature => TokenError::Expired,
         ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
-            TokenError::WrongIssuerOrAudience
-        }
+        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongIssuerOrAudience,
         ErrorKind::MissingRequiredClaim(claim) if claim == "iss" || claim == "aud" => {
             TokenError::WrongIssuerOrAudience
         }
@@ -269,7 +267,7 @@ fn classify(error: &jsonwebtoken::errors::Error) -> TokenError {
     }
 }
 
-/// The set of claims every fastauth token carries, for tests that inspect tokens.
+/// Returns the claims every fastauth token carries, for tests that inspect tokens.
 pub fn standard_claim_names() -> HashSet<&'static str> {
     [
         "sub",

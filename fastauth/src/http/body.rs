@@ -93,7 +93,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A required body: `None` becomes the contract's "missing body" 422.
+    /// Requires a body: `None` becomes the 422 for a missing body.
     pub fn require(body: &Option<Map<String, Value>>) -> Result<&Map<String, Value>, ApiError> {
         body.as_ref().ok_or_else(|| {
             ApiError::validation(vec![json!({
@@ -113,7 +113,7 @@ impl<'a> Fields<'a> {
         self.errors.push(entry);
     }
 
-    /// A string that must be present and not `null`.
+    /// Reads a string that must be present and not `null`.
     pub fn required_string(&mut self, field: &str) -> Option<String> {
         match self.object.get(field) {
             None => {
@@ -122,13 +122,18 @@ impl<'a> Fields<'a> {
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.error("string_type", field, "Input should be a valid string", Some(other));
+                self.error(
+                    "string_type",
+                    field,
+                    "Input should be a valid string",
+                    Some(other),
+                );
                 None
             }
         }
     }
 
-    /// A string that may be absent or `null`, at most `max_chars` characters long.
+    /// Reads a string that may be absent or `null`, at most `max_chars` characters long.
     pub fn optional_string(&mut self, field: &str, max_chars: usize) -> Option<String> {
         match self.object.get(field) {
             None | Some(Value::Null) => None,
@@ -142,27 +147,37 @@ impl<'a> Fields<'a> {
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.error("string_type", field, "Input should be a valid string", Some(other));
+                self.error(
+                    "string_type",
+                    field,
+                    "Input should be a valid string",
+                    Some(other),
+                );
                 None
             }
         }
     }
 
-    /// A required e-mail address, validated and normalised as FastAuth does.
+    /// Reads a required e-mail address, validated and normalised as FastAuth does.
     pub fn email(&mut self, field: &str) -> Option<String> {
         let raw = self.required_string(field)?;
         match crate::email::normalize_email(&raw) {
             Ok(email) => Some(email),
             Err(error) => {
                 let input = Value::String(raw);
-                self.error("value_error", field, &error.pydantic_message(), Some(&input));
+                self.error(
+                    "value_error",
+                    field,
+                    &error.pydantic_message(),
+                    Some(&input),
+                );
                 None
             }
         }
     }
 
-    /// A boolean with the lax forms FastAuth accepts (`0`/`1`, `"yes"`, `"off"`, ...);
-    /// `default` when absent or `null`.
+    /// Reads a boolean in the lax forms FastAuth accepts (`0`/`1`, `"yes"`, `"off"`, ...),
+    /// or `default` when absent or `null`.
     pub fn lax_bool(&mut self, field: &str, default: bool) -> bool {
         let value = match self.object.get(field) {
             None | Some(Value::Null) => return default,

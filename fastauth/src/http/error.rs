@@ -79,9 +79,13 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         use StatusCode as S;
         match error {
-            AuthError::InvalidCredentials => Self::new(S::UNAUTHORIZED, "Invalid email or password"),
+            AuthError::InvalidCredentials => {
+                Self::new(S::UNAUTHORIZED, "Invalid email or password")
+            }
             AuthError::AccountDeactivated => Self::new(S::UNAUTHORIZED, "Account is deactivated"),
-            AuthError::EmailTaken => Self::new(S::CONFLICT, "A user with this email already exists"),
+            AuthError::EmailTaken => {
+                Self::new(S::CONFLICT, "A user with this email already exists")
+            }
             AuthError::PasswordPolicy(message) => Self::new(S::BAD_REQUEST, message),
             AuthError::NotAuthenticated => Self::not_authenticated(),
             AuthError::InvalidRefreshToken => Self::new(S::UNAUTHORIZED, "Invalid refresh token"),

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, header};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use super::error::ApiError;
 use crate::auth::{Auth, Authenticated};
@@ -20,7 +20,8 @@ use crate::user::AuthUser;
 /// The name of the cookie that carries the access token in cookie mode.
 pub const ACCESS_COOKIE: &str = "access_token";
 
-type AuthFuture<'a, U> = Pin<Box<dyn Future<Output = Result<Authenticated<U>, AuthError>> + Send + 'a>>;
+type AuthFuture<'a, U> =
+    Pin<Box<dyn Future<Output = Result<Authenticated<U>, AuthError>> + Send + 'a>>;
 
 /// The part of [`Auth`] the extractors need, without its store and provider parameters,
 /// so that a handler names only the user type.
@@ -55,14 +56,20 @@ impl<U> std::fmt::Debug for AuthHandle<U> {
 }
 
 fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiError> {
-    parts.extensions.get::<AuthHandle<U>>().cloned().ok_or_else(|| {
-        ApiError::internal(&"a fastauth extractor ran on a route without the fastauth layer: \
-                             add `.layer(auth.layer())` to the router")
-    })
+    parts
+        .extensions
+        .get::<AuthHandle<U>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::internal(
+                &"a fastauth extractor ran on a route without the fastauth layer: \
+                             add `.layer(auth.layer())` to the router",
+            )
+        })
 }
 
-/// The access token of a request: the `Authorization: Bearer` header if present (the
-/// cookie is then ignored, even when the header's token is bad), else the access cookie.
+/// Finds the access token of a request: the `Authorization: Bearer` header if present, else
+/// the access cookie. With a header the cookie is ignored, even when the header's token is bad.
 pub(crate) fn access_token(headers: &HeaderMap) -> Option<String> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
@@ -75,7 +82,7 @@ pub(crate) fn access_token(headers: &HeaderMap) -> Option<String> {
     cookie(headers, ACCESS_COOKIE)
 }
 
-/// The value of cookie `name`, if the request sends it.
+/// Returns the value of cookie `name`, if the request sends it.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, RequestPartsExt as _};
 use serde_json::{Value, json};
@@ -47,7 +47,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
-/// The contract's `TokenPair` body.
+/// Builds the `TokenPair` body of a sign-in response.
 fn token_pair(sign_in: &SignIn) -> Value {
     json!({
         "access_token": sign_in.tokens.access_token,
@@ -76,7 +76,9 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32>(
     };
     fields.finish()?;
     let (Some(email), Some(password), Some(extra)) = (email, password, extra) else {
-        return Err(ApiError::internal(&"register fields passed validation but are missing"));
+        return Err(ApiError::internal(
+            &"register fields passed validation but are missing",
+        ));
     };
 
     let registration = Registration {
@@ -91,7 +93,9 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32>(
 
 /// Deserialises the struct's `#[auth(register)]` fields from the body, or describes the
 /// first problem as a 422 entry.
-fn register_fields<U: AuthUser>(object: &serde_json::Map<String, Value>) -> Result<U::Register, Value> {
+fn register_fields<U: AuthUser>(
+    object: &serde_json::Map<String, Value>,
+) -> Result<U::Register, Value> {
     let value = Value::Object(object.clone());
     serde_path_to_error::deserialize::<_, U::Register>(value).map_err(|error| {
         let mut loc = vec![Value::from("body")];
@@ -123,7 +127,9 @@ pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32>(
     let remember = fields.lax_bool("remember", false);
     fields.finish()?;
     let (Some(email), Some(password)) = (email, password) else {
-        return Err(ApiError::internal(&"login fields passed validation but are missing"));
+        return Err(ApiError::internal(
+            &"login fields passed validation but are missing",
+        ));
     };
 
     let sign_in = auth.login(&email, &password, remember, &client).await?;
@@ -144,8 +150,8 @@ pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32>(
         }
         None => None,
     };
-    // NOTE: a refresh token read from the cookie will need the CSRF check once cookie
-    // delivery exists; bearer delivery never reads this cookie from a browser form.
+    // NOTE: no CSRF check guards the refresh cookie yet, because cookie delivery does not
+    // exist yet. It must come with cookie delivery.
     let token = from_body
         .or_else(|| cookie(&headers, REFRESH_COOKIE))
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Refresh token required"))?;

@@ -14,9 +14,9 @@ use crate::user::AuthUser;
 use extract::AuthHandle;
 
 impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
-    /// The auth routes under the configured prefix, with this service's layer applied.
+    /// Builds the auth routes under the configured prefix, with this service's layer applied.
     ///
-    /// Merge it into the application's router; add [`Auth::layer`] to the application's
+    /// Merge them into the application's router; add [`Auth::layer`] to the application's
     /// router too, so its own handlers can use [`extract::CurrentUser`].
     pub fn router(&self) -> Router {
         let prefix = self.config().prefix.clone();
@@ -40,7 +40,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
             .layer(self.layer())
     }
 
-    /// The layer that lets [`extract::CurrentUser`] and [`extract::AccessClaims`]
+    /// Returns the layer that lets [`extract::CurrentUser`] and [`extract::AccessClaims`]
     /// authenticate requests on any route of the application.
     pub fn layer(&self) -> axum::Extension<AuthHandle<U>> {
         axum::Extension(AuthHandle(std::sync::Arc::new(self.clone())))

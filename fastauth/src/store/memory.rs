@@ -232,9 +232,9 @@ impl<U: AuthUser> TokenStore for MemoryStore<U> {
     ) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let before = state.refresh_tokens.len();
-        state.refresh_tokens.retain(|_, t| {
-            !(t.user_id == user_id && t.session_id.as_deref() == Some(session_id))
-        });
+        state
+            .refresh_tokens
+            .retain(|_, t| !(t.user_id == user_id && t.session_id.as_deref() == Some(session_id)));
         Ok((before - state.refresh_tokens.len()) as u64)
     }
 

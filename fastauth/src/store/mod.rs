@@ -1,8 +1,8 @@
 //! Persistence: the store traits and their SQL and in-memory implementations.
 //!
-//! Each concern has its own trait ([`UserStore`], [`SessionStore`], [`TokenStore`]); an
-//! application can implement them for its own type and hand that to [`crate::Auth`] instead
-//! of [`SqlStore`] or [`MemoryStore`]. [`Store`] bundles the three.
+//! Each concern has its own trait: [`UserStore`], [`SessionStore`] and [`TokenStore`], which
+//! [`Store`] bundles. An application can implement them for its own type and pass that to
+//! [`crate::Auth`] in place of [`SqlStore`] or [`MemoryStore`].
 
 mod memory;
 mod sql;
