@@ -30,9 +30,42 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(ApiError::body_too_large());
         }
+        let json_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .map(|value| value.to_str().is_ok_and(is_json_media_type));
         let bytes = read_limited(request.into_body()).await?;
-        parse_object(&bytes).map(JsonBody)
+        match json_type {
+            // A form or text body is never read as JSON, as FastAPI does: a cross-site HTML
+            // form cannot send `application/json`, so it cannot drive these routes.
+            Some(false) if !bytes.is_empty() => Err(not_an_object(Value::String(
+                String::from_utf8_lossy(&bytes).chars().take(256).collect(),
+            ))),
+            // Without a Content-Type header the body is still parsed as JSON.
+            _ => parse_object(&bytes).map(JsonBody),
+        }
     }
+}
+
+/// Checks for `application/json` or a `+json` media type, parameters ignored.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn not_an_object(input: Value) -> ApiError {
+    ApiError::validation(vec![json!({
+        "type": "model_attributes_type",
+        "loc": ["body"],
+        "msg": "Input should be a valid dictionary or object to extract fields from",
+        "input": input,
+    })])
 }
 
 async fn read_limited(body: Body) -> Result<Vec<u8>, ApiError> {
@@ -68,12 +101,7 @@ fn parse_object(bytes: &[u8]) -> Result<Option<Map<String, Value>>, ApiError> {
     match value {
         Value::Null => Ok(None),
         Value::Object(object) => Ok(Some(object)),
-        other => Err(ApiError::validation(vec![json!({
-            "type": "model_attributes_type",
-            "loc": ["body"],
-            "msg": "Input should be a valid dictionary or object to extract fields from",
-            "input": other,
-        })])),
+        other => Err(not_an_object(other)),
     }
 }
 
@@ -289,6 +317,16 @@ mod tests {
         fields.required_string("password");
         let error = fields.finish().unwrap_err();
         assert!(error.body()["detail"][0].get("input").is_none());
+    }
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json_media_type("application/json"));
+        assert!(is_json_media_type("Application/JSON; charset=utf-8"));
+        assert!(is_json_media_type("application/vnd.api+json"));
+        assert!(!is_json_media_type("text/plain"));
+        assert!(!is_json_media_type("application/x-www-form-urlencoded"));
+        assert!(!is_json_media_type("multipart/form-data; boundary=x"));
     }
 
     #[test]
