@@ -433,15 +433,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
             user_agent: client.user_agent.clone(),
             created_at: now,
         };
-        inner.store.create_session(&session).await?;
         inner
             .store
-            .record_refresh_token(
-                &tokens.refresh_jti,
-                subject.user_id,
-                Some(&session_id),
-                tokens.refresh_expires_at,
-            )
+            .start_session(&session, &tokens.refresh_jti)
             .await?;
         Ok(SignIn {
             user_id: subject.user_id.to_owned(),

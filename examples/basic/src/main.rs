@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fastauth::prelude::*;
 use serde_json::{Value, json};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
 /// The application's user: the auth fields mapped onto FastAuth's columns, plus two fields of
@@ -64,7 +64,14 @@ async fn main() {
         .parse()
         .unwrap_or_else(|e| example_support::exit_with(&format!("DATABASE_URL: {e}")));
     let pool = SqlitePoolOptions::new()
-        .connect_with(options.create_if_missing(true))
+        // sqlx opens SQLite in WAL mode; with WAL, NORMAL syncs at checkpoints instead of at
+        // every commit, and SQLite's documentation states the database stays consistent
+        // after a power loss, which may drop only the last commits.
+        .connect_with(
+            options
+                .create_if_missing(true)
+                .synchronous(SqliteSynchronous::Normal),
+        )
         .await
         .unwrap_or_else(|e| example_support::exit_with(&format!("opening the database: {e}")));
 

@@ -78,7 +78,12 @@ async fn build(settings: Settings) -> Router {
             sqlx::sqlite::SqlitePoolOptions::new()
         };
         let pool = pool_options
-            .connect_with(options.create_if_missing(true))
+            // WAL (sqlx's default) with NORMAL sync, as in the basic example.
+            .connect_with(
+                options
+                    .create_if_missing(true)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal),
+            )
             .await
             .unwrap_or_else(|e| fail("opening the database", &e));
         let auth = sqlite::SqliteAuth::with_pool(pool.clone(), settings.auth)

@@ -204,6 +204,23 @@ pub trait TokenStore: Send + Sync + 'static {
 
 /// Everything [`crate::Auth`] persists.
 pub trait Store<U: AuthUser>: UserStore<U> + SessionStore + TokenStore {
+    /// Records a new session and its first refresh token. The SQL store writes both in one
+    /// transaction; the default calls [`SessionStore::create_session`] and then
+    /// [`TokenStore::record_refresh_token`].
+    fn start_session(
+        &self,
+        session: &SessionRecord,
+        refresh_jti: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            self.create_session(session).await?;
+            let expires_at = session.expires_at;
+            let sid = Some(session.id.as_str());
+            self.record_refresh_token(refresh_jti, &session.user_id, sid, expires_at)
+                .await
+        }
+    }
+
     /// Creates or updates the tables. Idempotent; the in-memory store does nothing.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
         async { Ok(()) }

@@ -52,6 +52,12 @@ pub trait Dialect: Send + Sync + 'static {
         args: &[Value],
         types: &[SqlType],
     ) -> impl Future<Output = Result<Vec<Vec<Value>>, sqlx::Error>> + Send;
+
+    /// Runs statements in one transaction, committed only when all of them succeed.
+    fn execute_in_transaction(
+        pool: &Self::Pool,
+        statements: &[(&Arc<str>, &[Value])],
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 impl DialectKind {
@@ -181,6 +187,23 @@ macro_rules! fetch_functions {
             rows.iter().map(|row| decode_row(row, types)).collect()
         }
 
+        async fn execute_in_transaction_impl(
+            pool: &$pool,
+            statements: &[(&Arc<str>, &[Value])],
+        ) -> Result<(), sqlx::Error> {
+            let mut transaction = pool.begin().await?;
+            for (sql, args) in statements {
+                let mut arguments = <$args>::default();
+                for value in *args {
+                    $bind(&mut arguments, value)?;
+                }
+                sqlx::query_with(sqlx::AssertSqlSafe(Arc::clone(sql)), arguments)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await
+        }
+
         fn decode_row(
             row: &<$db as sqlx::Database>::Row,
             types: &[SqlType],
@@ -239,6 +262,13 @@ mod sqlite {
             types: &[SqlType],
         ) -> impl Future<Output = Result<Vec<Vec<Value>>, sqlx::Error>> + Send {
             fetch_all_impl(pool, sql, args, types)
+        }
+
+        fn execute_in_transaction(
+            pool: &SqlitePool,
+            statements: &[(&Arc<str>, &[Value])],
+        ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+            execute_in_transaction_impl(pool, statements)
         }
     }
 
@@ -303,6 +333,13 @@ mod postgres {
             types: &[SqlType],
         ) -> impl Future<Output = Result<Vec<Vec<Value>>, sqlx::Error>> + Send {
             fetch_all_impl(pool, sql, args, types)
+        }
+
+        fn execute_in_transaction(
+            pool: &PgPool,
+            statements: &[(&Arc<str>, &[Value])],
+        ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+            execute_in_transaction_impl(pool, statements)
         }
     }
 
@@ -369,6 +406,13 @@ mod mysql {
             types: &[SqlType],
         ) -> impl Future<Output = Result<Vec<Vec<Value>>, sqlx::Error>> + Send {
             fetch_all_impl(pool, sql, args, types)
+        }
+
+        fn execute_in_transaction(
+            pool: &MySqlPool,
+            statements: &[(&Arc<str>, &[Value])],
+        ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+            execute_in_transaction_impl(pool, statements)
         }
     }
 
