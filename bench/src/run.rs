@@ -1,0 +1,266 @@
+//! The benchmark's steps, in order: Argon2 timing, the example server's runs, then the
+//! reference server's run.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use hyper::StatusCode;
+use serde_json::json;
+
+use crate::load::{self, Outcome, Plan, RequestSpec};
+use crate::options::Options;
+use crate::server::{Launch, ServerProcess};
+
+/// How long a freshly started server idles before its resting RSS is read.
+const SETTLE: Duration = Duration::from_secs(1);
+/// How often RSS is sampled during a load run.
+const RSS_SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
+/// An upper bound on RSS samples per server: 20 rounds of two one-hour windows.
+const MAX_RSS_SAMPLES: u64 = 20 * 2 * 3_600 * 20;
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "correct-horse-battery-staple-42";
+
+/// A server's memory use, in KiB.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Memory {
+    /// `VmRSS` after start and before any request.
+    pub(crate) at_rest_kib: u64,
+    /// `VmHWM` over the `/auth/me` runs, after resetting it; `None` when the kernel refused
+    /// the reset.
+    pub(crate) peak_kib: Option<u64>,
+    /// The largest `VmRSS` sampled every 50 ms during the `/auth/me` runs.
+    pub(crate) sampled_max_kib: u64,
+}
+
+/// Everything one benchmark run measured.
+#[derive(Debug)]
+pub(crate) struct Measurements {
+    pub(crate) verify_time: Duration,
+    pub(crate) fastauth_me: Outcome,
+    pub(crate) fastauth_memory: Memory,
+    pub(crate) login: Outcome,
+    pub(crate) bare_me: Outcome,
+    pub(crate) bare_memory: Memory,
+}
+
+/// Runs every step; the servers are stopped on success and killed on any error.
+pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
+    let samples = options.argon2_samples;
+    eprintln!("timing {samples} Argon2id verifications...");
+    let verify_time =
+        tokio::task::spawn_blocking(move || crate::argon::median_verify_time(samples))
+            .await
+            .map_err(|e| format!("the Argon2 task failed: {e}"))??;
+
+    eprintln!("building the basic example (cargo build --release -p basic)...");
+    let basic = crate::server::build_basic().await?;
+    let own_exe =
+        std::env::current_exe().map_err(|e| format!("locating this executable failed: {e}"))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("fastauth-bench-")
+        .tempdir()
+        .map_err(|e| format!("creating a temporary folder failed: {e}"))?;
+    let database_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
+
+    // The example creates the tables, so it starts first and the bare handler reads the
+    // same file afterwards.
+    let fastauth_log = scratch.path().join("basic.log");
+    let fastauth = ServerProcess::start(&Launch {
+        name: "basic example",
+        program: &basic,
+        args: &[],
+        database_url: &database_url,
+        log_path: &fastauth_log,
+        pin_to_cpu0: options.pin,
+    })
+    .await?;
+    eprintln!(
+        "basic example listening on {} (pid {})",
+        fastauth.addr, fastauth.pid
+    );
+    tokio::time::sleep(SETTLE).await;
+    let fastauth_rest = fastauth.rss_kib()?;
+    let token = register(fastauth.addr).await?;
+
+    let bare_log = scratch.path().join("bare.log");
+    let bare = ServerProcess::start(&Launch {
+        name: "bare handler",
+        program: &own_exe,
+        args: &["bare-server"],
+        database_url: &database_url,
+        log_path: &bare_log,
+        pin_to_cpu0: options.pin,
+    })
+    .await?;
+    eprintln!("bare handler listening on {} (pid {})", bare.addr, bare.pid);
+    tokio::time::sleep(SETTLE).await;
+    let bare_rest = bare.rss_kib()?;
+
+    let me = RequestSpec::get_with_bearer("/auth/me", &token)?;
+    check_ok(fastauth.addr, &me).await?;
+    check_ok(bare.addr, &me).await?;
+    let me_plan = Plan {
+        connections: options.connections,
+        warmup: options.warmup,
+        duration: options.duration,
+    };
+    let (fastauth_me, fastauth_memory, bare_me, bare_memory) = {
+        let fastauth_watch = MemoryWatch::start(&fastauth, fastauth_rest);
+        let bare_watch = MemoryWatch::start(&bare, bare_rest);
+        let (fastauth_me, bare_me) =
+            alternate_me_runs(&fastauth, &bare, &me, me_plan, options.rounds).await;
+        let fastauth_memory = fastauth_watch.finish(&fastauth).await?;
+        let bare_memory = bare_watch.finish(&bare).await?;
+        (fastauth_me, fastauth_memory, bare_me, bare_memory)
+    };
+    bare.stop().await;
+
+    let login_body = json!({ "email": EMAIL, "password": PASSWORD });
+    let login = RequestSpec::post_json("/auth/login", &login_body);
+    let login_plan = Plan {
+        connections: options.login_connections,
+        ..me_plan
+    };
+    eprintln!(
+        "POST /auth/login, {} connections...",
+        login_plan.connections
+    );
+    let login = load::run(fastauth.addr, &login, login_plan).await;
+    fastauth.stop().await;
+
+    Ok(Measurements {
+        verify_time,
+        fastauth_me,
+        fastauth_memory,
+        login,
+        bare_me,
+        bare_memory,
+    })
+}
+
+/// Runs the `/auth/me` load `rounds` times on each server, fastauth first in each round,
+/// so a slow phase of the machine weighs on both alike.
+async fn alternate_me_runs(
+    fastauth: &ServerProcess,
+    bare: &ServerProcess,
+    me: &RequestSpec,
+    plan: Plan,
+    rounds: usize,
+) -> (Outcome, Outcome) {
+    let mut totals: [Option<Outcome>; 2] = [None, None];
+    for round in 1..=rounds {
+        for (total, server) in totals.iter_mut().zip([fastauth, bare]) {
+            eprintln!(
+                "GET /auth/me on the {}, {} connections, round {round} of {rounds}...",
+                server.name, plan.connections
+            );
+            let outcome = load::run(server.addr, me, plan).await;
+            match total {
+                Some(total) => total.merge(outcome),
+                None => *total = Some(outcome),
+            }
+        }
+    }
+    let [fastauth_total, bare_total] = totals;
+    let empty = || load::Outcome::empty(Duration::ZERO);
+    (
+        fastauth_total.unwrap_or_else(empty),
+        bare_total.unwrap_or_else(empty),
+    )
+}
+
+/// Registers the benchmark's user and returns its access token.
+async fn register(addr: SocketAddr) -> Result<String, String> {
+    let body = json!({ "email": EMAIL, "password": PASSWORD });
+    let spec = RequestSpec::post_json("/auth/register", &body);
+    let (status, body) = load::send_once(addr, &spec).await?;
+    if status != StatusCode::CREATED {
+        let text = String::from_utf8_lossy(&body);
+        return Err(format!("POST /auth/register returned {status}: {text}"));
+    }
+    let pair: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| format!("POST /auth/register returned invalid JSON: {e}"))?;
+    pair["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "POST /auth/register returned no access_token".to_owned())
+}
+
+/// Sends the request once and fails unless the status is 200, so a broken setup stops the
+/// benchmark before it measures error responses.
+async fn check_ok(addr: SocketAddr, spec: &RequestSpec) -> Result<(), String> {
+    let (status, body) = load::send_once(addr, spec).await?;
+    if status == StatusCode::OK {
+        Ok(())
+    } else {
+        let text = String::from_utf8_lossy(&body);
+        Err(format!(
+            "the check request to {addr} returned {status}: {text}"
+        ))
+    }
+}
+
+/// Tracks a server's memory during a load: resets `VmHWM` and samples `VmRSS`.
+struct MemoryWatch {
+    at_rest_kib: u64,
+    reset: bool,
+    stop: Arc<AtomicBool>,
+    sampled_max: Arc<AtomicU64>,
+    sampler: tokio::task::JoinHandle<()>,
+}
+
+impl MemoryWatch {
+    fn start(server: &ServerProcess, at_rest_kib: u64) -> Self {
+        let reset = match server.reset_peak_rss() {
+            Ok(()) => true,
+            Err(error) => {
+                eprintln!("warning: VmHWM not reset, only sampled RSS is reported: {error}");
+                false
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampled_max = Arc::new(AtomicU64::new(at_rest_kib));
+        let sampler = tokio::spawn(sample_rss(
+            server.pid,
+            Arc::clone(&stop),
+            Arc::clone(&sampled_max),
+            MAX_RSS_SAMPLES,
+        ));
+        Self {
+            at_rest_kib,
+            reset,
+            stop,
+            sampled_max,
+            sampler,
+        }
+    }
+
+    async fn finish(self, server: &ServerProcess) -> Result<Memory, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.sampler.await;
+        let peak_kib = if self.reset {
+            Some(server.peak_rss_kib()?)
+        } else {
+            None
+        };
+        Ok(Memory {
+            at_rest_kib: self.at_rest_kib,
+            peak_kib,
+            sampled_max_kib: self.sampled_max.load(Ordering::Relaxed),
+        })
+    }
+}
+
+async fn sample_rss(pid: u32, stop: Arc<AtomicBool>, max_kib: Arc<AtomicU64>, limit: u64) {
+    for _ in 0..limit {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if let Ok(kib) = crate::server::proc_status_kib(pid, "VmRSS:") {
+            max_kib.fetch_max(kib, Ordering::Relaxed);
+        }
+        tokio::time::sleep(RSS_SAMPLE_INTERVAL).await;
+    }
+}
