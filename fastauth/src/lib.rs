@@ -58,10 +58,10 @@ pub mod __private {
     pub const fn schema_has(schema: &UserSchema, field: StandardField) -> bool {
         let mut i = 0;
         while i < schema.columns.len() {
-            if let Some(role) = schema.columns[i].role {
-                if role as u8 == field as u8 {
-                    return true;
-                }
+            if let Some(role) = schema.columns[i].role
+                && role as u8 == field as u8
+            {
+                return true;
             }
             i += 1;
         }

@@ -85,6 +85,9 @@ async fn main() {
         .route("/api/whoami", get(whoami))
         .merge(auth.router())
         .fallback(fastauth::http::error::not_found)
+        .layer(axum::middleware::map_response(
+            fastauth::http::error::json_for_empty_errors,
+        ))
         .layer(auth.layer());
 
     if let Err(error) = example_support::serve(app, settings.bind).await {

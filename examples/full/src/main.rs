@@ -56,6 +56,9 @@ where
         .route("/healthz", get(move || healthz(Arc::clone(&check))))
         .merge(auth_router)
         .fallback(fastauth::http::error::not_found)
+        .layer(axum::middleware::map_response(
+            fastauth::http::error::json_for_empty_errors,
+        ))
         .layer(layer)
 }
 

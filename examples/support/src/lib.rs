@@ -142,12 +142,12 @@ impl Settings {
                 auth = auth.audience(list);
             }
         }
-        if let Some(alg) = var("FASTAUTH_JWT_ALG") {
-            if !alg.eq_ignore_ascii_case("HS256") {
-                return Err(SettingError(format!(
-                    "FASTAUTH_JWT_ALG={alg:?} is not supported by this version yet: use HS256"
-                )));
-            }
+        if let Some(alg) = var("FASTAUTH_JWT_ALG")
+            && !alg.eq_ignore_ascii_case("HS256")
+        {
+            return Err(SettingError(format!(
+                "FASTAUTH_JWT_ALG={alg:?} is not supported by this version yet: use HS256"
+            )));
         }
 
         Ok(Self {

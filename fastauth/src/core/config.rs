@@ -164,7 +164,7 @@ impl PasswordConfig {
                 self.max_length
             ));
         }
-        let rules: [(bool, fn(char) -> bool, &str); 4] = [
+        let rules: [PolicyRule; 4] = [
             (
                 self.require_uppercase,
                 |c| c.is_ascii_uppercase(),
@@ -194,6 +194,9 @@ impl PasswordConfig {
         Ok(())
     }
 }
+
+/// One optional password rule: whether it is on, the characters it requires, its message.
+type PolicyRule = (bool, fn(char) -> bool, &'static str);
 
 /// Everything [`crate::Auth`] needs besides its store.
 #[derive(Debug, Clone)]

@@ -60,12 +60,13 @@ fn is_json_media_type(value: &str) -> bool {
 }
 
 fn not_an_object(input: Value) -> ApiError {
-    ApiError::validation(vec![json!({
+    let mut entry = json!({
         "type": "model_attributes_type",
         "loc": ["body"],
         "msg": "Input should be a valid dictionary or object to extract fields from",
-        "input": input,
-    })])
+    });
+    entry["input"] = input;
+    ApiError::validation(vec![entry])
 }
 
 async fn read_limited(body: Body) -> Result<Vec<u8>, ApiError> {
@@ -249,8 +250,8 @@ fn lax_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f == 0.0 => Some(false),
-            Some(f) if f == 1.0 => Some(true),
+            Some(0.0) => Some(false),
+            Some(1.0) => Some(true),
             _ => None,
         },
         Value::String(s) => match s.to_ascii_lowercase().as_str() {

@@ -42,7 +42,10 @@ impl ApiError {
     pub fn validation(errors: Vec<Value>) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: json!({ "detail": errors }),
+            body: Value::Object(serde_json::Map::from_iter([(
+                "detail".to_owned(),
+                Value::Array(errors),
+            )])),
             bearer_challenge: false,
         }
     }
@@ -99,9 +102,9 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// Turns an empty 404 or 405 from the router into the contract's JSON body, keeping the
+/// Turns an empty 404 or 405 from the router into a JSON `{"detail": ...}` body, keeping the
 /// `Allow` header of a 405.
-pub(crate) async fn json_for_empty_errors(response: Response) -> Response {
+pub async fn json_for_empty_errors(response: Response) -> Response {
     let status = response.status();
     let empty = !response.headers().contains_key(header::CONTENT_TYPE);
     if !empty {
