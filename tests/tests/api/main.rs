@@ -1,0 +1,106 @@
+//! Every scenario of the HTTP surface this version serves (`/auth/register`, `/login`,
+//! `/refresh`, `/logout`, `/me`, an application route behind `CurrentUser` and one behind
+//! `AccessClaims`), each run on SQLite, PostgreSQL and MariaDB.
+//!
+//! Each test gets a database of its own (see `fastauth_tests::db`). PostgreSQL and MariaDB
+//! must be running: a test fails, never skips, when its server is unreachable.
+
+mod bodies;
+mod login;
+mod logout;
+mod me;
+mod refresh;
+mod register;
+mod routing;
+
+use fastauth_tests::{TestApp, TestDb};
+
+/// Instantiates every listed scenario once per database, as `sqlite::<name>`,
+/// `postgres::<name>` and `mariadb::<name>`.
+macro_rules! on_every_database {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
+        on_every_database!(@backend sqlite, Sqlite, $($module::$scenario),*);
+        on_every_database!(@backend postgres, Postgres, $($module::$scenario),*);
+        on_every_database!(@backend mariadb, MariaDb, $($module::$scenario),*);
+    };
+    (@backend $name:ident, $backend:ident, $($module:ident :: $scenario:ident),*) => {
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    fastauth_tests::run(fastauth_tests::Backend::$backend, |db| {
+                        Box::pin(crate::$module::$scenario(db))
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_database! {
+    register::register_returns_token_pair,
+    register::register_duplicate_email_conflicts,
+    register::register_checks_password_policy,
+    register::register_policy_before_duplicate,
+    register::register_limits_name_length,
+    register::register_rejects_invalid_email,
+    register::register_normalises_unicode_email,
+    register::register_ignores_unknown_fields,
+    register::register_stores_register_field,
+    register::register_default_password_parameters,
+    bodies::body_missing_fields,
+    bodies::body_wrong_types,
+    bodies::body_empty,
+    bodies::body_malformed_json,
+    bodies::body_not_an_object,
+    bodies::body_size_limit,
+    bodies::body_content_type,
+    login::login_returns_token_pair,
+    login::login_rejects_bad_credentials,
+    login::login_ignores_email_case,
+    login::login_remember_me,
+    login::login_deactivated_account,
+    login::login_rejects_overlong_password_unverified,
+    login::login_validates_body,
+    login::login_verifies_other_argon2_parameters,
+    me::me_returns_user,
+    me::me_requires_token,
+    me::me_rejects_bad_tokens,
+    me::me_bearer_scheme_any_case,
+    me::me_reads_access_cookie,
+    me::me_accepts_fastauth_token,
+    me::claims_extractor_survives_logout,
+    me::claims_extractor_reads_no_database,
+    refresh::refresh_rotates_pair,
+    refresh::refresh_requires_token,
+    refresh::refresh_rejects_invalid_tokens,
+    refresh::refresh_reuse_revokes_every_session,
+    refresh::refresh_after_remember_me_uses_normal_lifetime,
+    refresh::refresh_of_ended_session,
+    refresh::refresh_deactivated_account,
+    refresh::refresh_race_single_winner,
+    logout::logout_ends_only_its_session,
+    logout::logout_requires_token,
+    logout::logout_without_sid_revokes_every_refresh_token,
+    routing::unknown_route_not_found,
+    routing::wrong_method_not_allowed,
+}
+
+/// Returns the id of the access token's user, read through `GET /auth/me`.
+async fn user_id(app: &TestApp, access: &str) -> String {
+    let reply = app.me(access).await;
+    assert_eq!(reply.status.as_u16(), 200, "/auth/me: {}", reply.text);
+    reply.json["id"]
+        .as_str()
+        .expect("`id` is a string")
+        .to_owned()
+}
+
+/// Counts the rows of `table` that belong to `user_id`.
+async fn rows_of_user(db: &TestDb, table: &str, user_id: &str) -> i64 {
+    db.count(&format!(
+        "SELECT COUNT(*) FROM {table} WHERE user_id = '{user_id}'"
+    ))
+    .await
+}

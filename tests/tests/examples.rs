@@ -1,0 +1,278 @@
+//! The example servers run as processes and driven over real HTTP: start-up line, the
+//! credentials flow, and a clean exit on SIGTERM.
+//!
+//! Cargo offers `CARGO_BIN_EXE_<name>` only for binaries of the test's own package, and
+//! `target/debug/basic` may be missing or stale when only the tests were built. So the tests
+//! run `cargo build -p basic -p full` themselves, once per test binary, and take each
+//! executable's path from Cargo's JSON messages. That path is right for any target
+//! directory, and the build is a no-op when the binaries are up to date.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const SECRET: &str = "examples-5d1f8b3a9c7e2f4a6b0d8c1e3f5a7b9d";
+const PASSWORD: &str = "correct horse battery";
+const LISTENING: &str = "fastauth-example listening on ";
+
+/// Builds the example binaries once and returns their paths by target name.
+fn example_binaries() -> &'static HashMap<String, PathBuf> {
+    static BINARIES: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    BINARIES.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+        let output = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--message-format=json",
+                "--manifest-path",
+            ])
+            .arg(manifest)
+            .args(["-p", "basic", "-p", "full"])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("running `cargo build` failed");
+        assert!(
+            output.status.success(),
+            "`cargo build -p basic -p full` failed"
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|message| message["reason"] == "compiler-artifact")
+            .filter_map(|message| {
+                let name = message["target"]["name"].as_str()?.to_owned();
+                let executable = message["executable"].as_str()?;
+                Some((name, PathBuf::from(executable)))
+            })
+            .collect()
+    })
+}
+
+/// A running example server, killed by its pid if a test ends without stopping it.
+struct Server {
+    child: Child,
+    base_url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts example `name` with `environment` and waits for its listening line.
+    fn start(name: &str, environment: &[(&str, &str)]) -> Self {
+        let binary = example_binaries()
+            .get(name)
+            .unwrap_or_else(|| panic!("cargo built no executable named {name}"));
+        let mut child = Command::new(binary)
+            .envs(environment.iter().copied())
+            .env("FASTAUTH_BIND", "127.0.0.1:0")
+            .env("FASTAUTH_SECRET", SECRET)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {} failed: {e}", binary.display()));
+
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let log = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buffer = [0; 4096];
+            while let Ok(n @ 1..) = stderr_pipe.read(&mut buffer) {
+                let text = String::from_utf8_lossy(&buffer[..n]);
+                log.lock().expect("log lock").push_str(&text);
+            }
+        });
+
+        let (sender, receiver) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix(LISTENING) {
+                    sender.send(url.trim().to_owned()).ok();
+                }
+            }
+        });
+
+        let mut server = Self {
+            child,
+            base_url: String::new(),
+            stderr,
+        };
+        match receiver.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => server.base_url = url,
+            Err(_) => panic!(
+                "{name} printed no `{LISTENING}...` line within 30 s; its standard error:\n{}",
+                server.log()
+            ),
+        }
+        server
+    }
+
+    fn log(&self) -> String {
+        self.stderr.lock().expect("log lock").clone()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends SIGTERM by pid and returns the exit code.
+    fn terminate(&mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("running `kill` failed");
+        assert!(status.success(), "`kill -TERM` failed");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waiting failed") {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within 15 s of SIGTERM; its standard error:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
+}
+
+/// Builds an HTTP client that connects to the local server directly, ignoring any proxy
+/// the environment sets.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("building the HTTP client failed")
+}
+
+/// Sends a request and returns the status and the JSON body.
+async fn call(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("the request failed");
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// Registers, signs in, reads `/auth/me`, refreshes and signs out over HTTP.
+async fn credentials_flow(server: &Server) -> String {
+    let client = client();
+    let credentials = json!({ "email": " Ada@Example.com", "password": PASSWORD });
+
+    let (status, body) = call(client.post(server.url("/auth/register")).json(&credentials)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
+    let (status, body) = call(client.post(server.url("/auth/register")).json(&credentials)).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["detail"], "A user with this email already exists");
+
+    let (status, body) = call(client.post(server.url("/auth/login")).json(&credentials)).await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let refresh = body["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+
+    let (status, body) = call(client.get(server.url("/auth/me")).bearer_auth(&access)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "ada@example.com");
+    assert_eq!(body["is_active"], true);
+    let id = body["id"].as_str().expect("an id").to_owned();
+    let (status, body) = call(client.get(server.url("/auth/me"))).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["detail"], "Not authenticated");
+
+    let body = json!({ "refresh_token": refresh });
+    let (status, rotated) = call(client.post(server.url("/auth/refresh")).json(&body)).await;
+    assert_eq!(status, 200, "{rotated}");
+    let new_access = rotated["access_token"].as_str().expect("an access token");
+    let (status, reply) = call(client.post(server.url("/auth/refresh")).json(&body)).await;
+    assert_eq!(status, 401, "{reply}");
+    assert_eq!(reply["detail"], "Refresh token has already been used");
+    // The replay ended the session, so sign in again before signing out.
+    let (status, _) = call(client.get(server.url("/auth/me")).bearer_auth(new_access)).await;
+    assert_eq!(status, 401);
+    let (status, body) = call(client.post(server.url("/auth/login")).json(&credentials)).await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+
+    let (status, body) = call(client.post(server.url("/auth/logout")).bearer_auth(&access)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "message": "Logged out" }));
+    let (status, _) = call(client.get(server.url("/auth/me")).bearer_auth(&access)).await;
+    assert_eq!(status, 401);
+
+    let (status, body) = call(client.get(server.url("/nope"))).await;
+    assert_eq!(status, 404);
+    assert_eq!(body, json!({ "detail": "Not Found" }));
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_example_serves_and_stops() {
+    let directory = tempfile::tempdir().expect("creating a temporary directory failed");
+    let database = format!("sqlite://{}/x.db", directory.path().display());
+    let mut server = Server::start("basic", &[("DATABASE_URL", &database)]);
+
+    credentials_flow(&server).await;
+
+    // The application's own route returns the register field and the domain field.
+    let client = client();
+    let credentials = json!({
+        "email": "grace@example.com",
+        "password": PASSWORD,
+        "company": "Navy",
+    });
+    let (status, body) = call(client.post(server.url("/auth/register")).json(&credentials)).await;
+    assert_eq!(status, 201, "{body}");
+    let access = body["access_token"].as_str().expect("an access token");
+    let (status, body) = call(client.get(server.url("/api/whoami")).bearer_auth(access)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["company"], "Navy");
+    assert_eq!(body["credits"], 0);
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+    assert!(
+        directory.path().join("x.db").exists(),
+        "the database file was created"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_serves_and_stops() {
+    let mut server = Server::start("full", &[("DATABASE_URL", "sqlite::memory:")]);
+
+    let (status, body) = call(client().get(server.url("/healthz"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "status": "ok" }));
+    credentials_flow(&server).await;
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}
