@@ -61,21 +61,44 @@ fn run_reference(python: &Path, command: &str, db: &Path, email: &str) -> Value 
     serde_json::from_slice(&output.stdout).expect("fastauth_reference.py printed no JSON")
 }
 
-async fn call(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
-    let body = if body.is_null() { Body::empty() } else { Body::from(body.to_string()) };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let body = if body.is_null() {
+        Body::empty()
+    } else {
+        Body::from(body.to_string())
+    };
+    let response = app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn open(db: &Path) -> (Auth, axum::Router) {
-    let options = SqliteConnectOptions::new().filename(db).create_if_missing(true);
-    let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+    let options = SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
     let auth = Auth::with_pool(pool, AuthConfig::new(Secret::new(SECRET).unwrap())).unwrap();
     auth.migrate().await.unwrap();
     let router = auth.router().layer(auth.layer());
@@ -99,8 +122,14 @@ async fn shared_sqlite_database_works_both_ways() {
     // 1. Python FastAuth creates the tables and registers a user (argon2-cffi parameters).
     let registered = run_reference(&python, "register", &db, "Ada@Example.com");
     assert_eq!(registered["status"], 201, "{registered}");
-    let python_access = registered["body"]["access_token"].as_str().unwrap().to_owned();
-    let python_refresh = registered["body"]["refresh_token"].as_str().unwrap().to_owned();
+    let python_access = registered["body"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let python_refresh = registered["body"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // 2. fastauth migrates the same file: the tables stay, the domain column is added.
     let (_auth, app) = open(&db).await;

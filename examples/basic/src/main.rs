@@ -56,8 +56,8 @@ async fn whoami(user: CurrentUser<User>) -> Json<Value> {
 #[tokio::main]
 async fn main() {
     example_support::init_tracing();
-    let settings = example_support::Settings::from_env()
-        .unwrap_or_else(|e| example_support::exit_with(&e));
+    let settings =
+        example_support::Settings::from_env().unwrap_or_else(|e| example_support::exit_with(&e));
 
     let options: SqliteConnectOptions = settings
         .database_url
@@ -68,8 +68,8 @@ async fn main() {
         .await
         .unwrap_or_else(|e| example_support::exit_with(&format!("opening the database: {e}")));
 
-    let auth = Auth::with_pool(pool, settings.auth)
-        .unwrap_or_else(|e| example_support::exit_with(&e));
+    let auth =
+        Auth::with_pool(pool, settings.auth).unwrap_or_else(|e| example_support::exit_with(&e));
     auth.migrate()
         .await
         .unwrap_or_else(|e| example_support::exit_with(&format!("migrating: {e}")));

@@ -83,7 +83,9 @@ async fn build(settings: Settings) -> Router {
             .unwrap_or_else(|e| fail("opening the database", &e));
         let auth = sqlite::SqliteAuth::with_pool(pool.clone(), settings.auth)
             .unwrap_or_else(|e| fail("configuring auth", &e));
-        auth.migrate().await.unwrap_or_else(|e| fail("migrating", &e));
+        auth.migrate()
+            .await
+            .unwrap_or_else(|e| fail("migrating", &e));
         let check: HealthCheck = Arc::new(move || {
             let pool = pool.clone();
             Box::pin(async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() })
@@ -96,7 +98,9 @@ async fn build(settings: Settings) -> Router {
             .unwrap_or_else(|e| fail("connecting to PostgreSQL", &e));
         let auth = postgres::PgAuth::with_pool(pool.clone(), settings.auth)
             .unwrap_or_else(|e| fail("configuring auth", &e));
-        auth.migrate().await.unwrap_or_else(|e| fail("migrating", &e));
+        auth.migrate()
+            .await
+            .unwrap_or_else(|e| fail("migrating", &e));
         let check: HealthCheck = Arc::new(move || {
             let pool = pool.clone();
             Box::pin(async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() })
@@ -110,7 +114,9 @@ async fn build(settings: Settings) -> Router {
             .unwrap_or_else(|e| fail("connecting to MySQL", &e));
         let auth = mysql::MySqlAuth::with_pool(pool.clone(), settings.auth)
             .unwrap_or_else(|e| fail("configuring auth", &e));
-        auth.migrate().await.unwrap_or_else(|e| fail("migrating", &e));
+        auth.migrate()
+            .await
+            .unwrap_or_else(|e| fail("migrating", &e));
         let check: HealthCheck = Arc::new(move || {
             let pool = pool.clone();
             Box::pin(async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() })

@@ -47,7 +47,11 @@ pub fn boolean(name: &str, default: bool) -> Result<bool, SettingError> {
         Some(value) => match value.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Ok(true),
             "0" | "false" | "no" | "off" => Ok(false),
-            _ => Err(invalid(name, &value, "one of 1, true, yes, on, 0, false, no, off")),
+            _ => Err(invalid(
+                name,
+                &value,
+                "one of 1, true, yes, on, 0, false, no, off",
+            )),
         },
     }
 }
@@ -69,11 +73,14 @@ impl Settings {
     /// Reads every variable.
     pub fn from_env() -> Result<Self, SettingError> {
         let bind_text = var("FASTAUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
-        let bind: SocketAddr = bind_text
-            .parse()
-            .map_err(|_| invalid("FASTAUTH_BIND", &bind_text, "host:port, like 127.0.0.1:8000"))?;
-        let database_url =
-            var("DATABASE_URL").unwrap_or_else(|| "sqlite://fastauth.db".to_owned());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            invalid(
+                "FASTAUTH_BIND",
+                &bind_text,
+                "host:port, like 127.0.0.1:8000",
+            )
+        })?;
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://fastauth.db".to_owned());
         let base_url = base_url(bind)?;
 
         let delivery = var("FASTAUTH_TOKEN_DELIVERY").unwrap_or_else(|| "bearer".to_owned());
@@ -88,7 +95,13 @@ impl Settings {
                         .to_owned(),
                 ));
             }
-            _ => return Err(invalid("FASTAUTH_TOKEN_DELIVERY", &delivery, "bearer or cookie")),
+            _ => {
+                return Err(invalid(
+                    "FASTAUTH_TOKEN_DELIVERY",
+                    &delivery,
+                    "bearer or cookie",
+                ));
+            }
         }
 
         let secret = match var("FASTAUTH_SECRET") {
@@ -129,12 +142,12 @@ impl Settings {
                 auth = auth.audience(list);
             }
         }
-        if let Some(alg) = var("FASTAUTH_JWT_ALG") {
-            if !alg.eq_ignore_ascii_case("HS256") {
-                return Err(SettingError(format!(
-                    "FASTAUTH_JWT_ALG={alg:?} is not supported by this version yet: use HS256"
-                )));
-            }
+        if let Some(alg) = var("FASTAUTH_JWT_ALG")
+            && !alg.eq_ignore_ascii_case("HS256")
+        {
+            return Err(SettingError(format!(
+                "FASTAUTH_JWT_ALG={alg:?} is not supported by this version yet: use HS256"
+            )));
         }
 
         Ok(Self {
@@ -172,7 +185,9 @@ fn base_url(bind: SocketAddr) -> Result<String, SettingError> {
 
 /// Whether the base URL's host is `localhost` or a loopback address.
 fn is_dev_host(base_url: &str) -> bool {
-    let rest = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let rest = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or_default();
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or_default()
@@ -210,7 +225,11 @@ pub async fn serve(router: axum::Router, bind: SocketAddr) -> std::io::Result<()
     {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "fastauth-example listening on http://{host}:{}", local.port())?;
+        writeln!(
+            stdout,
+            "fastauth-example listening on http://{host}:{}",
+            local.port()
+        )?;
         stdout.flush()?;
     }
     let service = router.into_make_service_with_connect_info::<SocketAddr>();

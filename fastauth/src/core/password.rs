@@ -51,8 +51,13 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// Builds the hasher and computes its dummy hash (one hash, at start-up).
     pub fn new(config: &PasswordConfig) -> Result<Self, ConfigError> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
-            .map_err(|e| ConfigError::new("password.argon2", e.to_string()))?;
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )
+        .map_err(|e| ConfigError::new("password.argon2", e.to_string()))?;
         let dummy_password: [u8; 16] = rand::random();
         let dummy_hash = hash_with(&params, &dummy_password)
             .map_err(|e| ConfigError::new("password.argon2", e.to_string()))?;
@@ -65,7 +70,11 @@ impl PasswordHasher {
 
     /// Hashes a new password into a PHC string.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         let params = self.params.clone();
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_with(&params, password.as_bytes())).await?
@@ -74,7 +83,11 @@ impl PasswordHasher {
     /// Verifies a password against a stored PHC string, whatever parameters it was made
     /// with. `None` verifies against the dummy hash and always answers [`Verified::No`].
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<Verified, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         let real = hash.is_some();
         let stored = hash.map_or_else(|| Arc::clone(&self.dummy_hash), Arc::from);
         let params = self.params.clone();
@@ -86,7 +99,10 @@ impl PasswordHasher {
             let Some(argon2) = argon2_for(&parsed) else {
                 return Ok(Verified::No);
             };
-            if argon2.verify_password(password.as_bytes(), &parsed).is_err() {
+            if argon2
+                .verify_password(password.as_bytes(), &parsed)
+                .is_err()
+            {
                 return Ok(Verified::No);
             }
             if is_current(&parsed, &params) {
@@ -143,16 +159,28 @@ mod tests {
         let hasher = PasswordHasher::new(&cheap()).unwrap();
         let hash = hasher.hash("correct horse").await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
-        assert_eq!(hasher.verify("correct horse", Some(&hash)).await.unwrap(), Verified::Yes);
-        assert_eq!(hasher.verify("wrong horse", Some(&hash)).await.unwrap(), Verified::No);
+        assert_eq!(
+            hasher.verify("correct horse", Some(&hash)).await.unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            hasher.verify("wrong horse", Some(&hash)).await.unwrap(),
+            Verified::No
+        );
     }
 
     #[tokio::test]
     async fn missing_or_garbage_hash_is_no() {
         let hasher = PasswordHasher::new(&cheap()).unwrap();
         assert_eq!(hasher.verify("anything", None).await.unwrap(), Verified::No);
-        assert_eq!(hasher.verify("x", Some("not a phc")).await.unwrap(), Verified::No);
-        assert_eq!(hasher.verify("x", Some("$argon2id$")).await.unwrap(), Verified::No);
+        assert_eq!(
+            hasher.verify("x", Some("not a phc")).await.unwrap(),
+            Verified::No
+        );
+        assert_eq!(
+            hasher.verify("x", Some("$argon2id$")).await.unwrap(),
+            Verified::No
+        );
     }
 
     #[tokio::test]
@@ -168,7 +196,10 @@ mod tests {
         let current = PasswordHasher::new(&cheap()).unwrap();
         match current.verify("pa55word!", Some(&hash)).await.unwrap() {
             Verified::YesRehashed(new_hash) => {
-                assert!(new_hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{new_hash}");
+                assert!(
+                    new_hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"),
+                    "{new_hash}"
+                );
             }
             other => panic!("expected a rehash, got {other:?}"),
         }
