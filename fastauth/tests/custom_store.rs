@@ -11,8 +11,8 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use fastauth::prelude::*;
 use fastauth::store::{
-    MemoryStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserRecord,
-    UserStore,
+    MemoryStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore,
+    UserRecord, UserStore,
 };
 use fastauth::user::NewUser;
 use http_body_util::BodyExt as _;
@@ -45,7 +45,10 @@ impl std::fmt::Debug for CountingStore {
 }
 
 impl UserStore<Member> for CountingStore {
-    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRecord<Member>>, StoreError> {
+    async fn find_user_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<UserRecord<Member>>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         self.inner.find_user_by_email(email).await
     }
@@ -62,7 +65,9 @@ impl UserStore<Member> for CountingStore {
         now: OffsetDateTime,
     ) -> Result<Option<UserRecord<Member>>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.find_user_in_session(user_id, session_id, now).await
+        self.inner
+            .find_user_in_session(user_id, session_id, now)
+            .await
     }
 
     async fn create_user(&self, user: &Member, standard: &NewUser) -> Result<(), StoreError> {
@@ -86,7 +91,9 @@ impl SessionStore for CountingStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        self.inner.extend_session(user_id, session_id, expires_at, now).await
+        self.inner
+            .extend_session(user_id, session_id, expires_at, now)
+            .await
     }
 
     async fn delete_session(&self, user_id: &str, session_id: &str) -> Result<bool, StoreError> {
@@ -106,7 +113,9 @@ impl TokenStore for CountingStore {
         session_id: Option<&str>,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.inner.record_refresh_token(jti, user_id, session_id, expires_at).await
+        self.inner
+            .record_refresh_token(jti, user_id, session_id, expires_at)
+            .await
     }
 
     async fn consume_refresh_token(
@@ -123,7 +132,9 @@ impl TokenStore for CountingStore {
         user_id: &str,
         session_id: &str,
     ) -> Result<u64, StoreError> {
-        self.inner.revoke_session_refresh_tokens(user_id, session_id).await
+        self.inner
+            .revoke_session_refresh_tokens(user_id, session_id)
+            .await
     }
 
     async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64, StoreError> {
@@ -131,7 +142,68 @@ impl TokenStore for CountingStore {
     }
 }
 
+impl RoleStore for CountingStore {
+    fn supports_roles(&self) -> bool {
+        true
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        self.inner.list_roles().await
+    }
+
+    async fn find_role(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        self.inner.find_role(name).await
+    }
+
+    async fn create_role(&self, name: &str, permissions: &[String]) -> Result<bool, StoreError> {
+        self.inner.create_role(name, permissions).await
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.delete_role(name).await
+    }
+
+    async fn add_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        self.inner.add_permissions(role, permissions).await
+    }
+
+    async fn remove_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        self.inner.remove_permissions(role, permissions).await
+    }
+
+    async fn assign_role(&self, user_id: &str, role: &str) -> Result<(), StoreError> {
+        self.inner.assign_role(user_id, role).await
+    }
+
+    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool, StoreError> {
+        self.inner.revoke_role(user_id, role).await
+    }
+
+    async fn user_roles(&self, user_id: &str) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        self.inner.user_roles(user_id).await
+    }
+}
+
 impl Store<Member> for CountingStore {}
+
+/// A role marker written by hand, as `fastauth!` generates them.
+struct Moderator;
+
+impl fastauth::core::rbac::RoleMarker for Moderator {
+    const NAME: &'static str = "moderator";
+}
+
+async fn moderate(member: HasRole<Member, Moderator>) -> String {
+    member.core.id.clone()
+}
 
 type MemberAuth = fastauth::Auth<Member, CountingStore, { fastauth::provider::CREDENTIALS }>;
 
@@ -143,27 +215,53 @@ async fn subject(claims: AccessClaims<Member>) -> String {
     claims.sub.clone()
 }
 
-async fn send(app: &axum::Router, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Vec<u8>) {
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Vec<u8>) {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let response = app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
-    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
 }
 
 #[tokio::test]
 async fn custom_store_and_read_count() {
     let store = CountingStore::default();
     let reads = Arc::clone(&store.reads);
-    let cheap = PasswordConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..PasswordConfig::default() };
-    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap()).password(cheap);
+    let cheap = PasswordConfig {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+        ..PasswordConfig::default()
+    };
+    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap())
+        .password(cheap);
     let auth = MemberAuth::new(store, config).unwrap();
     let app = axum::Router::new()
         .route("/nickname", get(nickname))
         .route("/subject", get(subject))
+        .route("/moderate", get(moderate))
         .merge(auth.router())
         .layer(auth.layer());
 
@@ -176,8 +274,15 @@ async fn custom_store_and_read_count() {
     let before = reads.load(Ordering::SeqCst);
     let (status, body) = send(&app, "GET", "/nickname", Some(access), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, b"", "a domain field without a register flag starts at its Default");
-    assert_eq!(reads.load(Ordering::SeqCst) - before, 1, "one read per authenticated request");
+    assert_eq!(
+        body, b"",
+        "a domain field without a register flag starts at its Default"
+    );
+    assert_eq!(
+        reads.load(Ordering::SeqCst) - before,
+        1,
+        "one read per authenticated request"
+    );
 
     let before = reads.load(Ordering::SeqCst);
     let (status, body) = send(&app, "GET", "/auth/me", Some(access), None).await;
@@ -190,5 +295,35 @@ async fn custom_store_and_read_count() {
     let (status, body) = send(&app, "GET", "/subject", Some(access), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, me["id"].as_str().unwrap().as_bytes());
-    assert_eq!(reads.load(Ordering::SeqCst), before, "the claims-only extractor reads nothing");
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        before,
+        "the claims-only extractor reads nothing"
+    );
+
+    let before = reads.load(Ordering::SeqCst);
+    let (status, _) = send(&app, "GET", "/moderate", Some(access), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reads.load(Ordering::SeqCst) - before,
+        1,
+        "a refused guard reads once"
+    );
+
+    let user_id = me["id"].as_str().unwrap();
+    auth.create_role("moderator", &[], None).await.unwrap();
+    auth.assign_role(user_id, "moderator", None).await.unwrap();
+    let before = reads.load(Ordering::SeqCst);
+    let (status, body) = send(&app, "GET", "/moderate", Some(access), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a role assigned after sign-in applies at once"
+    );
+    assert_eq!(body, user_id.as_bytes());
+    assert_eq!(
+        reads.load(Ordering::SeqCst) - before,
+        1,
+        "a guarded route costs one read"
+    );
 }

@@ -164,7 +164,7 @@ impl PasswordConfig {
                 self.max_length
             ));
         }
-        let rules: [(bool, fn(char) -> bool, &str); 4] = [
+        let rules: [PasswordRule; 4] = [
             (
                 self.require_uppercase,
                 |c| c.is_ascii_uppercase(),
@@ -195,6 +195,10 @@ impl PasswordConfig {
     }
 }
 
+/// A password rule: whether it is on, the character test and the message when no
+/// character passes.
+type PasswordRule = (bool, fn(char) -> bool, &'static str);
+
 /// Everything [`crate::Auth`] needs besides its store.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -206,6 +210,8 @@ pub struct AuthConfig {
     pub(crate) audience: Vec<String>,
     pub(crate) prefix: String,
     pub(crate) password: PasswordConfig,
+    pub(crate) roles_in_tokens: bool,
+    pub(crate) admin_email: Option<String>,
 }
 
 impl AuthConfig {
@@ -222,7 +228,32 @@ impl AuthConfig {
             audience: Vec::new(),
             prefix: "/auth".to_owned(),
             password: PasswordConfig::default(),
+            roles_in_tokens: false,
+            admin_email: None,
         }
+    }
+
+    /// Adds `roles` and `permissions` arrays to every token, for guards that read only the
+    /// claims (`HasRoleClaim`, `HasPermissionClaim`). Off by default.
+    ///
+    /// A token then carries the roles its user had when it was issued: a role revoked later
+    /// still passes these guards until the access token expires (the access-token lifetime,
+    /// 900 s by default), and a role granted later appears after the next refresh. The
+    /// guards that read the store (`HasRole`, `HasPermission`) see every change at once.
+    pub fn roles_in_tokens(mut self, enabled: bool) -> Self {
+        self.roles_in_tokens = enabled;
+        self
+    }
+
+    /// Names the account that gets the `admin` role: at start-up through
+    /// [`crate::Auth::bootstrap_admin`] if the account exists, else when it registers. The
+    /// address is normalised like every e-mail address of the API.
+    ///
+    /// Whoever first registers this address becomes an administrator, so set it only until
+    /// the intended person has an account.
+    pub fn admin_email(mut self, email: impl Into<String>) -> Self {
+        self.admin_email = Some(email.into());
+        self
     }
 
     /// Sets the access-token lifetime.
@@ -346,10 +377,19 @@ mod tests {
         };
         let cases = [
             ("short", "Password must be at least 8 characters long"),
-            ("alllowercase", "Password must contain at least one uppercase letter"),
-            ("ALLUPPERCASE", "Password must contain at least one lowercase letter"),
+            (
+                "alllowercase",
+                "Password must contain at least one uppercase letter",
+            ),
+            (
+                "ALLUPPERCASE",
+                "Password must contain at least one lowercase letter",
+            ),
             ("NoDigitsHere", "Password must contain at least one digit"),
-            ("NoSpecial123", "Password must contain at least one special character"),
+            (
+                "NoSpecial123",
+                "Password must contain at least one special character",
+            ),
         ];
         for (password, message) in cases {
             assert_eq!(strict.check(password).unwrap_err(), message, "{password}");
@@ -368,7 +408,12 @@ mod tests {
     fn prefix_is_checked() {
         let secret = Secret::generate();
         assert!(AuthConfig::new(secret.clone()).validate().is_ok());
-        assert!(AuthConfig::new(secret.clone()).prefix("auth").validate().is_err());
+        assert!(
+            AuthConfig::new(secret.clone())
+                .prefix("auth")
+                .validate()
+                .is_err()
+        );
         assert!(AuthConfig::new(secret).prefix("/auth/").validate().is_err());
     }
 }

@@ -122,7 +122,12 @@ impl<'a> Fields<'a> {
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.error("string_type", field, "Input should be a valid string", Some(other));
+                self.error(
+                    "string_type",
+                    field,
+                    "Input should be a valid string",
+                    Some(other),
+                );
                 None
             }
         }
@@ -142,7 +147,12 @@ impl<'a> Fields<'a> {
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.error("string_type", field, "Input should be a valid string", Some(other));
+                self.error(
+                    "string_type",
+                    field,
+                    "Input should be a valid string",
+                    Some(other),
+                );
                 None
             }
         }
@@ -155,7 +165,12 @@ impl<'a> Fields<'a> {
             Ok(email) => Some(email),
             Err(error) => {
                 let input = Value::String(raw);
-                self.error("value_error", field, &error.pydantic_message(), Some(&input));
+                self.error(
+                    "value_error",
+                    field,
+                    &error.pydantic_message(),
+                    Some(&input),
+                );
                 None
             }
         }
@@ -185,6 +200,54 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A list of strings of at most `max_items` entries. When absent or `null` it is
+    /// `Some` empty list if `required` is false, else a `missing` error.
+    pub fn string_list(
+        &mut self,
+        field: &str,
+        required: bool,
+        max_items: usize,
+    ) -> Option<Vec<String>> {
+        let items = match self.object.get(field) {
+            None | Some(Value::Null) if !required => return Some(Vec::new()),
+            None => {
+                self.error("missing", field, "Field required", None);
+                return None;
+            }
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                self.error(
+                    "list_type",
+                    field,
+                    "Input should be a valid list",
+                    Some(other),
+                );
+                return None;
+            }
+        };
+        if items.len() > max_items {
+            let msg = format!("List should have at most {max_items} items after validation");
+            self.error("too_long", field, &msg, None);
+            if let Some(last) = self.errors.last_mut() {
+                last["ctx"] = json!({ "max_length": max_items, "actual_length": items.len() });
+            }
+            return None;
+        }
+        let mut strings = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) => strings.push(s.clone()),
+                other => self.errors.push(json!({
+                    "type": "string_type",
+                    "loc": ["body", field, index],
+                    "msg": "Input should be a valid string",
+                    "input": other,
+                })),
+            }
+        }
+        (strings.len() == items.len()).then_some(strings)
+    }
+
     /// Records an error found outside these helpers (for example in the struct's own
     /// register fields).
     pub fn push(&mut self, entry: Value) {
@@ -206,8 +269,8 @@ fn lax_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f == 0.0 => Some(false),
-            Some(f) if f == 1.0 => Some(true),
+            Some(0.0) => Some(false),
+            Some(1.0) => Some(true),
             _ => None,
         },
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
@@ -224,7 +287,10 @@ mod tests {
     use super::*;
 
     fn object(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap()
+        match value {
+            Value::Object(object) => object,
+            other => panic!("expected a JSON object, got {other}"),
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::core::AuthError;
+use crate::store::StoreError;
 
 /// An error answer of the API.
 #[derive(Debug)]
@@ -42,7 +43,7 @@ impl ApiError {
     pub fn validation(errors: Vec<Value>) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: json!({ "detail": errors }),
+            body: json!({ "detail": Value::Array(errors) }),
             bearer_challenge: false,
         }
     }
@@ -79,14 +80,32 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         use StatusCode as S;
         match error {
-            AuthError::InvalidCredentials => Self::new(S::UNAUTHORIZED, "Invalid email or password"),
+            AuthError::InvalidCredentials => {
+                Self::new(S::UNAUTHORIZED, "Invalid email or password")
+            }
             AuthError::AccountDeactivated => Self::new(S::UNAUTHORIZED, "Account is deactivated"),
-            AuthError::EmailTaken => Self::new(S::CONFLICT, "A user with this email already exists"),
+            AuthError::EmailTaken => {
+                Self::new(S::CONFLICT, "A user with this email already exists")
+            }
             AuthError::PasswordPolicy(message) => Self::new(S::BAD_REQUEST, message),
             AuthError::NotAuthenticated => Self::not_authenticated(),
             AuthError::InvalidRefreshToken => Self::new(S::UNAUTHORIZED, "Invalid refresh token"),
             AuthError::RefreshTokenReused => {
                 Self::new(S::UNAUTHORIZED, "Refresh token has already been used")
+            }
+            AuthError::RolesNotConfigured => {
+                Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
+            }
+            AuthError::RoleExists => Self::new(S::CONFLICT, "Role already exists"),
+            AuthError::RoleNotFound => Self::new(S::NOT_FOUND, "Role not found"),
+            AuthError::UserNotFound => Self::new(S::NOT_FOUND, "User not found"),
+            AuthError::InvalidName(message) => Self::validation(vec![json!({
+                "type": "value_error",
+                "loc": ["body"],
+                "msg": message,
+            })]),
+            AuthError::Store(StoreError::RolesNotSupported) => {
+                Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }
             AuthError::Store(e) => Self::internal(&e),
             AuthError::Hash(e) => Self::internal(&e),

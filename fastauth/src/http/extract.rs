@@ -7,12 +7,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, header};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use super::error::ApiError;
 use crate::auth::{Auth, Authenticated};
 use crate::core::AuthError;
+use crate::core::rbac::DeclaredRoles;
 use crate::core::token::Claims;
 use crate::store::{Store, UserCore};
 use crate::user::AuthUser;
@@ -20,22 +21,30 @@ use crate::user::AuthUser;
 /// The name of the cookie that carries the access token in cookie mode.
 pub const ACCESS_COOKIE: &str = "access_token";
 
-type AuthFuture<'a, U> = Pin<Box<dyn Future<Output = Result<Authenticated<U>, AuthError>> + Send + 'a>>;
+type AuthFuture<'a, U> =
+    Pin<Box<dyn Future<Output = Result<Authenticated<U>, AuthError>> + Send + 'a>>;
 
 /// The part of [`Auth`] the extractors need, without its store and provider parameters,
 /// so that a handler names only the user type.
 pub(crate) trait Authenticator<U>: Send + Sync + 'static {
     fn authenticate<'a>(&'a self, token: &'a str) -> AuthFuture<'a, U>;
     fn verify(&self, token: &str) -> Result<Claims, AuthError>;
+    fn roles_enabled(&self) -> bool;
 }
 
-impl<U: AuthUser, S: Store<U>, const P: u32> Authenticator<U> for Auth<U, S, P> {
+impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Authenticator<U>
+    for Auth<U, S, P, R>
+{
     fn authenticate<'a>(&'a self, token: &'a str) -> AuthFuture<'a, U> {
         Box::pin(Auth::authenticate(self, token))
     }
 
     fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         self.verify_access_token(token)
+    }
+
+    fn roles_enabled(&self) -> bool {
+        Auth::roles_enabled(self)
     }
 }
 
@@ -54,11 +63,17 @@ impl<U> std::fmt::Debug for AuthHandle<U> {
     }
 }
 
-fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiError> {
-    parts.extensions.get::<AuthHandle<U>>().cloned().ok_or_else(|| {
-        ApiError::internal(&"a fastauth extractor ran on a route without the fastauth layer: \
-                             add `.layer(auth.layer())` to the router")
-    })
+pub(crate) fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiError> {
+    parts
+        .extensions
+        .get::<AuthHandle<U>>()
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::internal(
+                &"a fastauth extractor ran on a route without the fastauth layer: \
+                             add `.layer(auth.layer())` to the router",
+            )
+        })
 }
 
 /// The access token of a request: the `Authorization: Bearer` header if present (the
@@ -102,6 +117,19 @@ pub struct CurrentUser<U> {
     pub claims: Claims,
 }
 
+impl<U> CurrentUser<U> {
+    /// Whether the user holds the role `name`, as read with the user on this request. Works
+    /// for roles created at run time, which have no marker type.
+    pub fn has_role(&self, name: &str) -> bool {
+        self.core.has_role(name)
+    }
+
+    /// Whether one of the user's roles grants `permission`, as read on this request.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.core.has_permission(permission)
+    }
+}
+
 impl<U> Deref for CurrentUser<U> {
     type Target = U;
 
@@ -128,7 +156,7 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for CurrentUser<U> {
 /// The verified claims of the access token, without any read: for routes that need no
 /// fresh data. A token stays accepted here until it expires, even after logout.
 #[derive(Debug, Clone)]
-pub struct AccessClaims<U>(pub Claims, std::marker::PhantomData<fn() -> U>);
+pub struct AccessClaims<U>(pub Claims, pub(crate) std::marker::PhantomData<fn() -> U>);
 
 impl<U> Deref for AccessClaims<U> {
     type Target = Claims;

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, RequestPartsExt as _};
 use serde_json::{Value, json};
@@ -13,6 +13,7 @@ use super::body::{Fields, JsonBody};
 use super::error::ApiError;
 use super::extract::{CurrentUser, cookie};
 use crate::auth::{Auth, ClientInfo, Registration, SignIn};
+use crate::core::rbac::DeclaredRoles;
 use crate::store::Store;
 use crate::user::AuthUser;
 
@@ -57,8 +58,8 @@ fn token_pair(sign_in: &SignIn) -> Value {
     })
 }
 
-pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -76,7 +77,9 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32>(
     };
     fields.finish()?;
     let (Some(email), Some(password), Some(extra)) = (email, password, extra) else {
-        return Err(ApiError::internal(&"register fields passed validation but are missing"));
+        return Err(ApiError::internal(
+            &"register fields passed validation but are missing",
+        ));
     };
 
     let registration = Registration {
@@ -91,7 +94,9 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32>(
 
 /// Deserialises the struct's `#[auth(register)]` fields from the body, or describes the
 /// first problem as a 422 entry.
-fn register_fields<U: AuthUser>(object: &serde_json::Map<String, Value>) -> Result<U::Register, Value> {
+fn register_fields<U: AuthUser>(
+    object: &serde_json::Map<String, Value>,
+) -> Result<U::Register, Value> {
     let value = Value::Object(object.clone());
     serde_path_to_error::deserialize::<_, U::Register>(value).map_err(|error| {
         let mut loc = vec![Value::from("body")];
@@ -111,8 +116,8 @@ fn register_fields<U: AuthUser>(object: &serde_json::Map<String, Value>) -> Resu
     })
 }
 
-pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -123,15 +128,17 @@ pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32>(
     let remember = fields.lax_bool("remember", false);
     fields.finish()?;
     let (Some(email), Some(password)) = (email, password) else {
-        return Err(ApiError::internal(&"login fields passed validation but are missing"));
+        return Err(ApiError::internal(
+            &"login fields passed validation but are missing",
+        ));
     };
 
     let sign_in = auth.login(&email, &password, remember, &client).await?;
     Ok(Json(token_pair(&sign_in)))
 }
 
-pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -153,16 +160,16 @@ pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32>(
     Ok(Json(token_pair(&sign_in)))
 }
 
-pub(super) async fn logout<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn logout<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     current: CurrentUser<U>,
 ) -> Result<Json<Value>, ApiError> {
     auth.logout(&current.claims).await?;
     Ok(Json(json!({ "message": "Logged out" })))
 }
 
-pub(super) async fn me<U: AuthUser, S: Store<U>, const P: u32>(
-    State(_auth): State<Auth<U, S, P>>,
+pub(super) async fn me<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(_auth): State<Auth<U, S, P, R>>,
     current: CurrentUser<U>,
 ) -> Json<Value> {
     let core = &current.core;

@@ -1,3 +1,7 @@
+// The helpers take `AuthConfig` and `json!` values by value so that each call site builds
+// its input inline.
+#![allow(clippy::needless_pass_by_value)]
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
@@ -21,6 +25,7 @@ fn subject() -> Subject<'static> {
         email: "a@example.com",
         name: Some("Ada"),
         email_verified: false,
+        roles: None,
     }
 }
 
@@ -60,8 +65,12 @@ fn fastauth_claims() -> serde_json::Value {
 fn pair_round_trips() {
     let signer = default_signer();
     let pair = pair(&signer);
-    let access = signer.verify(&pair.access_token, TokenType::Access).unwrap();
-    let refresh = signer.verify(&pair.refresh_token, TokenType::Refresh).unwrap();
+    let access = signer
+        .verify(&pair.access_token, TokenType::Access)
+        .unwrap();
+    let refresh = signer
+        .verify(&pair.refresh_token, TokenType::Refresh)
+        .unwrap();
     assert_eq!(access.sub, "u1");
     assert_eq!(access.sid.as_deref(), Some("s1"));
     assert_eq!(access.email.as_deref(), Some("a@example.com"));
@@ -144,8 +153,8 @@ fn alg_none_is_rejected() {
 fn other_algorithm_is_rejected() {
     // A valid HS512 signature with the right secret still fails: the algorithm is pinned.
     let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &fastauth_claims(), &key)
-        .unwrap();
+    let token =
+        jsonwebtoken::encode(&Header::new(Algorithm::HS512), &fastauth_claims(), &key).unwrap();
     assert_eq!(
         default_signer().verify(&token, TokenType::Access),
         Err(TokenError::Invalid)
@@ -269,7 +278,15 @@ fn pair_from_default() -> String {
 #[test]
 fn garbage_is_rejected() {
     let signer = default_signer();
-    for token in ["", ".", "..", "a.b.c", "not a jwt", "ey.ey.ey", &"a".repeat(10_000)] {
+    for token in [
+        "",
+        ".",
+        "..",
+        "a.b.c",
+        "not a jwt",
+        "ey.ey.ey",
+        &"a".repeat(10_000),
+    ] {
         assert_eq!(
             signer.verify(token, TokenType::Access),
             Err(TokenError::Invalid),
