@@ -39,17 +39,17 @@ fn not_configured() -> ApiError {
 
 /// The authenticated caller, who holds the role `R` (a marker of the generated `role`
 /// module, like `role::Admin`). Dereferences to [`CurrentUser`].
-pub struct HasRole<U, R>(pub CurrentUser<U>, PhantomData<fn() -> R>);
+pub struct HasRole<U, R: RoleMarker>(pub CurrentUser<U>, PhantomData<fn() -> R>);
 
 /// The authenticated caller, one of whose roles grants the permission `P` (a marker of the
 /// generated `perm` module, like `perm::PostsWrite`). Dereferences to [`CurrentUser`].
-pub struct HasPermission<U, P>(pub CurrentUser<U>, PhantomData<fn() -> P>);
+pub struct HasPermission<U, P: PermissionMarker>(pub CurrentUser<U>, PhantomData<fn() -> P>);
 
 /// The verified claims of a caller whose access token lists the role `R`; no read.
-pub struct HasRoleClaim<U, R>(pub AccessClaims<U>, PhantomData<fn() -> R>);
+pub struct HasRoleClaim<U, R: RoleMarker>(pub AccessClaims<U>, PhantomData<fn() -> R>);
 
 /// The verified claims of a caller whose access token lists the permission `P`; no read.
-pub struct HasPermissionClaim<U, P>(pub AccessClaims<U>, PhantomData<fn() -> P>);
+pub struct HasPermissionClaim<U, P: PermissionMarker>(pub AccessClaims<U>, PhantomData<fn() -> P>);
 
 /// Authenticates with one read, then checks `allowed` on the user's roles.
 async fn current_user_where<U: AuthUser>(
@@ -133,8 +133,8 @@ impl<U: AuthUser, P: PermissionMarker, S: Send + Sync> FromRequestParts<S>
 }
 
 macro_rules! deref_and_debug {
-    ($guard:ident, $target:ident, $marker:ident) => {
-        impl<U, $marker> Deref for $guard<U, $marker> {
+    ($guard:ident, $target:ident, $marker:ident: $bound:ident) => {
+        impl<U, $marker: $bound> Deref for $guard<U, $marker> {
             type Target = $target<U>;
 
             fn deref(&self) -> &$target<U> {
@@ -142,7 +142,7 @@ macro_rules! deref_and_debug {
             }
         }
 
-        impl<U: std::fmt::Debug, $marker> std::fmt::Debug for $guard<U, $marker> {
+        impl<U: std::fmt::Debug, $marker: $bound> std::fmt::Debug for $guard<U, $marker> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_tuple(stringify!($guard)).field(&self.0).finish()
             }
@@ -150,7 +150,7 @@ macro_rules! deref_and_debug {
     };
 }
 
-deref_and_debug!(HasRole, CurrentUser, R);
-deref_and_debug!(HasPermission, CurrentUser, P);
-deref_and_debug!(HasRoleClaim, AccessClaims, R);
-deref_and_debug!(HasPermissionClaim, AccessClaims, P);
+deref_and_debug!(HasRole, CurrentUser, R: RoleMarker);
+deref_and_debug!(HasPermission, CurrentUser, P: PermissionMarker);
+deref_and_debug!(HasRoleClaim, AccessClaims, R: RoleMarker);
+deref_and_debug!(HasPermissionClaim, AccessClaims, P: PermissionMarker);
