@@ -5,7 +5,7 @@
 //! MariaDB database, dropped at the end. The servers are those of `scripts/test.sh`:
 //! `FASTAUTH_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`) and
 //! `FASTAUTH_TEST_MYSQL` (default `mysql://root@127.0.0.1:3306/test`). A server that does
-//! not answer fails the tests that need it.
+//! not respond fails the tests that need it.
 
 use std::str::FromStr as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -359,7 +359,7 @@ fn message(text: &str) -> Value {
     json!({ "message": text })
 }
 
-/// The role of `name` in a `GET /auth/roles` answer.
+/// Finds the role `name` in a `GET /auth/roles` response.
 fn find_role<'a>(roles: &'a Value, name: &str) -> Option<&'a Value> {
     roles.as_array()?.iter().find(|role| role["name"] == name)
 }

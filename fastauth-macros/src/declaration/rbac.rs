@@ -9,9 +9,9 @@ use syn::Ident;
 use super::parse::{Grant, Name};
 use crate::suggest;
 
-/// The longest role name the runtime accepts, in characters.
+/// The maximum length of a role name that the runtime accepts, in characters.
 const MAX_ROLE_CHARS: usize = 64;
-/// The longest permission the runtime accepts, in characters.
+/// The maximum length of a permission that the runtime accepts, in characters.
 const MAX_PERMISSION_CHARS: usize = 255;
 
 /// The names `fastauth!` generates next to the declared roles. A `name:` equal to one of

@@ -32,8 +32,8 @@ fn check_names(role: Option<&str>, permissions: &[String]) -> Result<(), AuthErr
 }
 
 impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
-    /// Whether the store keeps roles. When it does not, the role routes and guards answer
-    /// `RBAC is not configured`.
+    /// Returns whether the store keeps roles. When it does not, the role routes and guards
+    /// respond with `RBAC is not configured`.
     pub fn roles_enabled(&self) -> bool {
         self.inner.store.supports_roles()
     }
@@ -52,7 +52,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     }
 
     /// Creates a role; [`AuthError::RoleExists`] when the name is taken. `actor_id` is the
-    /// user who asked, for the security log.
+    /// user who sent the request, for the security log.
     pub async fn create_role(
         &self,
         name: &str,
@@ -162,7 +162,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         Ok(())
     }
 
-    /// The roles and permissions of a user; empty lists for an unknown user.
+    /// Returns the roles and permissions of a user, with empty lists for an unknown user.
     pub async fn user_roles(&self, user_id: &str) -> Result<UserRoles, AuthError> {
         let (roles, permissions) = self.role_store()?.user_roles(user_id).await?;
         Ok(UserRoles { roles, permissions })

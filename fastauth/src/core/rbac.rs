@@ -2,17 +2,17 @@
 //! `roles` and `permissions` keys, and the limits on role and permission names.
 //!
 //! Roles and permissions are plain strings in the store and on the wire. The declaration
-//! gives the ones the application knows at compile time a Rust name each: a `Role` and a
+//! gives each one the application declares at compile time a Rust name: a `Role` and a
 //! `Permission` enum, and one marker type per name (`role::Admin`, `perm::PostsWrite`) for
 //! the guards [`crate::HasRole`] and [`crate::HasPermission`]. Roles created at run time
 //! through the API have no Rust name; check them with [`crate::CurrentUser::has_role`].
 
 use std::fmt;
 
-/// The longest role name accepted, in characters.
+/// The maximum length of a role name, in characters.
 pub const MAX_ROLE_CHARS: usize = 64;
-/// The longest permission accepted, in characters. MySQL indexes at most 255 characters of a
-/// key column, and permissions are part of a primary key.
+/// The maximum length of a permission, in characters. Permissions are part of a primary key,
+/// and on MySQL and MariaDB the store declares key columns as `VARCHAR(255)`.
 pub const MAX_PERMISSION_CHARS: usize = 255;
 
 /// Why a role name is invalid, or `None` when it is valid: 1 to 64 characters, no `/`
@@ -44,12 +44,12 @@ pub fn permission_problem(permission: &str) -> Option<&'static str> {
 
 /// A set of names declared in `fastauth!`: the generated `Role` and `Permission` enums.
 pub trait Named: Copy + Eq + fmt::Debug + Send + Sync + 'static {
-    /// What the names are, for error messages: `role` or `permission`.
+    /// The kind of name, for error messages: `role` or `permission`.
     const KIND: &'static str;
     /// Every declared value, in declaration order.
     const ALL: &'static [Self];
 
-    /// The name stored and sent on the wire.
+    /// Returns the name stored and sent on the wire.
     fn as_str(self) -> &'static str;
 }
 

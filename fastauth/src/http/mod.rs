@@ -31,6 +31,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 "/roles",
                 get(roles::list::<U, S, P, R>).post(roles::create::<U, S, P, R>),
             )
+            // NOTE: static segments win over `{role_name}`. So a role named `me`, `assign`,
+            // `revoke` or `user` cannot be deleted or changed through these routes (405 or
+            // 404), only through `Auth::delete_role` and the other `Auth` methods.
             .route("/roles/me", get(roles::me::<U, S, P, R>))
             .route("/roles/assign", post(roles::assign::<U, S, P, R>))
             .route("/roles/revoke", post(roles::revoke::<U, S, P, R>))

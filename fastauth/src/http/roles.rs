@@ -17,7 +17,7 @@ use crate::core::rbac::{DeclaredRoles, permission_problem, role_name_problem};
 use crate::store::{RoleRecord, Store};
 use crate::user::AuthUser;
 
-/// The most permissions one request may add or remove.
+/// The maximum number of permissions one request may create, add or remove.
 const MAX_PERMISSIONS_PER_REQUEST: usize = 100;
 
 /// The caller of an admin route: authenticated, then `500 RBAC is not configured` when the

@@ -246,7 +246,8 @@ pub struct RoleRecord {
 /// custom store without roles implements this trait with an empty `impl` block; the role
 /// routes then answer `RBAC is not configured`.
 pub trait RoleStore: Send + Sync + 'static {
-    /// Whether this store keeps roles. The defaults of the other methods assume it does not.
+    /// Returns whether this store keeps roles. The defaults of the other methods assume it
+    /// does not.
     fn supports_roles(&self) -> bool {
         false
     }
@@ -324,8 +325,8 @@ pub trait RoleStore: Send + Sync + 'static {
         async { Err(StoreError::RolesNotSupported) }
     }
 
-    /// The roles of a user and the union of their permissions, both sorted and without
-    /// duplicates; empty lists for an unknown user.
+    /// Returns the roles of a user and the union of their permissions, both sorted and
+    /// without duplicates, or empty lists for an unknown user.
     fn user_roles(
         &self,
         user_id: &str,
