@@ -36,6 +36,8 @@ pub struct Member {
 struct CountingStore {
     inner: MemoryStore<Member>,
     reads: Arc<AtomicUsize>,
+    /// Whether the store reports that it keeps roles; off plays a store without roles.
+    without_roles: bool,
 }
 
 impl std::fmt::Debug for CountingStore {
@@ -144,7 +146,7 @@ impl TokenStore for CountingStore {
 
 impl RoleStore for CountingStore {
     fn supports_roles(&self) -> bool {
-        true
+        !self.without_roles
     }
 
     async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
@@ -325,5 +327,67 @@ async fn custom_store_and_read_count() {
         reads.load(Ordering::SeqCst) - before,
         1,
         "a guarded route costs one read"
+    );
+}
+
+#[tokio::test]
+async fn store_without_roles_reports_rbac_off() {
+    let store = CountingStore {
+        without_roles: true,
+        ..CountingStore::default()
+    };
+    let cheap = PasswordConfig {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+        ..PasswordConfig::default()
+    };
+    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap())
+        .password(cheap);
+    let auth = MemberAuth::new(store, config).unwrap();
+    let app = axum::Router::new()
+        .route("/moderate", get(moderate))
+        .merge(auth.router())
+        .layer(auth.layer());
+    let register = json!({ "email": "m@example.com", "password": "long enough" });
+    let (_, body) = send(&app, "POST", "/auth/register", None, Some(register)).await;
+    let pair: Value = serde_json::from_slice(&body).unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+    let not_configured = json!({ "detail": "RBAC is not configured" });
+
+    let (status, body) = send(&app, "GET", "/auth/roles", Some(access), None).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "admin routes answer 500"
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        not_configured
+    );
+
+    let (status, body) = send(&app, "GET", "/auth/roles/me", Some(access), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "/roles/me answers 400");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        not_configured
+    );
+
+    let (status, body) = send(&app, "GET", "/moderate", Some(access), None).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a guard answers 500"
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        not_configured
+    );
+
+    let (status, _) = send(&app, "GET", "/auth/roles", None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "authentication runs first"
     );
 }
