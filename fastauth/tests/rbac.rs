@@ -543,6 +543,10 @@ mod scenario {
         let (status, answer) = app.delete("/auth/roles/temp", &admin, Value::Null).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(answer, detail("Role not found"));
+        let oversized = format!("/auth/roles/{}", "r".repeat(300));
+        let (status, answer) = app.delete(&oversized, &admin, Value::Null).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "a name no role can have");
+        assert_eq!(answer, detail("Role not found"));
         app.close().await;
     }
 

@@ -31,6 +31,15 @@ fn check_names(role: Option<&str>, permissions: &[String]) -> Result<(), AuthErr
     }
 }
 
+/// Fails with [`AuthError::RoleNotFound`] for a name that no role can have, so that an
+/// oversized name from a URL path costs no query.
+fn check_lookup(role: &str) -> Result<(), AuthError> {
+    match role_name_problem(role) {
+        Some(_) => Err(AuthError::RoleNotFound),
+        None => Ok(()),
+    }
+}
+
 impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
     /// Returns whether the store keeps roles. When it does not, the role routes and guards
     /// respond with `RBAC is not configured`.
@@ -73,7 +82,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// Deletes a role and takes it from every user; [`AuthError::RoleNotFound`] when there
     /// is no such role.
     pub async fn delete_role(&self, name: &str, actor_id: Option<&str>) -> Result<(), AuthError> {
-        if !self.role_store()?.delete_role(name).await? {
+        let store = self.role_store()?;
+        check_lookup(name)?;
+        if !store.delete_role(name).await? {
             return Err(AuthError::RoleNotFound);
         }
         tracing::info!(target: SECURITY, actor_id, role = name, "role deleted");
@@ -87,12 +98,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         permissions: &[String],
         actor_id: Option<&str>,
     ) -> Result<(), AuthError> {
+        let store = self.role_store()?;
+        check_lookup(role)?;
         check_names(None, permissions)?;
-        if !self
-            .role_store()?
-            .add_permissions(role, permissions)
-            .await?
-        {
+        if !store.add_permissions(role, permissions).await? {
             return Err(AuthError::RoleNotFound);
         }
         tracing::info!(
@@ -112,11 +121,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         permissions: &[String],
         actor_id: Option<&str>,
     ) -> Result<(), AuthError> {
-        if !self
-            .role_store()?
-            .remove_permissions(role, permissions)
-            .await?
-        {
+        let store = self.role_store()?;
+        check_lookup(role)?;
+        if !store.remove_permissions(role, permissions).await? {
             return Err(AuthError::RoleNotFound);
         }
         tracing::info!(
@@ -138,6 +145,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         actor_id: Option<&str>,
     ) -> Result<(), AuthError> {
         let store = self.role_store()?;
+        check_lookup(role)?;
         if store.find_role(role).await?.is_none() {
             return Err(AuthError::RoleNotFound);
         }
