@@ -58,7 +58,8 @@ pub fn user(args: TokenStream, item: TokenStream) -> TokenStream {
     user_attr::user(&args.into(), item.into()).into()
 }
 
-/// Declares the application's auth service: its user struct, database and providers.
+/// Declares the application's auth service: its user struct, database, providers and,
+/// optionally, its roles and the permissions each role grants.
 ///
 /// Generates `pub type Auth` (or the type `name:` gives) with every piece as a concrete
 /// type. Keys may come in any order.
@@ -68,9 +69,18 @@ pub fn user(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     user: User,
 ///     database: Sqlite,
 ///     providers: [Credentials],
+///     roles: [Admin, Editor],
+///     permissions: { Admin: [UsersManage = "users:manage"], Editor: [PostsWrite] },
 ///     name: AppAuth,
 /// }
 /// ```
+///
+/// With `roles`, it also generates the enums `Role` and `Permission` (each with `as_str`,
+/// `Display`, `FromStr` and serde through the stored name, which is the snake_case of the
+/// Rust name unless `Name = "..."` gives another), `Role::permissions`, and the marker
+/// modules `role` and `perm` for the guards: `HasRole<User, role::Admin>`,
+/// `HasPermission<User, perm::PostsWrite>`. `migrate` creates the declared roles and
+/// grants in the store.
 #[proc_macro]
 pub fn fastauth(input: TokenStream) -> TokenStream {
     declaration::fastauth(input.into()).into()

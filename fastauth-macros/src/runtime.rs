@@ -123,6 +123,12 @@ impl Runtime {
     pub(crate) fn schema_has(&self) -> TokenStream {
         self.private("schema_has")
     }
+
+    /// Returns the path of a trait or function of the runtime's RBAC module, such as
+    /// `RoleMarker` or `parse_named`.
+    pub(crate) fn rbac(&self, name: &str) -> TokenStream {
+        self.private(name)
+    }
 }
 
 /// Gives every token of `tokens` the span `span`, so that a compiler error in generated

@@ -9,18 +9,29 @@ use time::OffsetDateTime;
 use crate::core::AuthError;
 use crate::core::config::{AuthConfig, ConfigError};
 use crate::core::password::{PasswordHasher, Verified};
+use crate::core::rbac::{DeclaredRoles, NoRoles};
 use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
 use crate::store::{SessionRecord, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
+mod roles;
+
+pub use roles::UserRoles;
+
 const CORE: &str = "fastauth::core";
+const SECURITY: &str = "fastauth::security";
+
+/// The role that the role routes require, and that [`Auth::bootstrap_admin`] creates.
+pub const ADMIN_ROLE: &str = "admin";
 
 /// The configured authentication service of an application.
 ///
-/// `fastauth!` names this type with the application's user struct, its store and the
-/// enabled providers (a bit set of `PROVIDERS`). Clones share one service.
-pub struct Auth<U, S, const PROVIDERS: u32> {
+/// `fastauth!` names this type with the application's user struct, its store, the
+/// enabled providers (a bit set of `PROVIDERS`) and, when it declares roles, the generated
+/// `Role` enum as `ROLES`. Clones share one service.
+pub struct Auth<U, S, const PROVIDERS: u32, ROLES = NoRoles> {
     pub(crate) inner: Arc<Inner<U, S>>,
+    _roles: std::marker::PhantomData<fn() -> ROLES>,
 }
 
 pub(crate) struct Inner<U, S> {
@@ -31,15 +42,16 @@ pub(crate) struct Inner<U, S> {
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
-impl<U, S, const P: u32> Clone for Auth<U, S, P> {
+impl<U, S, const P: u32, R> Clone for Auth<U, S, P, R> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
+            _roles: std::marker::PhantomData,
         }
     }
 }
 
-impl<U, S: fmt::Debug, const P: u32> fmt::Debug for Auth<U, S, P> {
+impl<U, S: fmt::Debug, const P: u32, R> fmt::Debug for Auth<U, S, P, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")
             .field("store", &self.inner.store)
@@ -102,11 +114,17 @@ pub struct Authenticated<U> {
     pub claims: Claims,
 }
 
-impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
+impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
     /// Builds the service on `store`. Checks the configuration and computes the dummy
     /// password hash (one Argon2 hash).
-    pub fn new(store: S, config: AuthConfig) -> Result<Self, BuildError> {
+    pub fn new(store: S, mut config: AuthConfig) -> Result<Self, BuildError> {
         config.validate()?;
+        if let Some(email) = &config.admin_email {
+            let normalised = crate::email::normalize_email(email).map_err(|error| {
+                ConfigError::new("admin_email", format!("invalid e-mail address: {error}"))
+            })?;
+            config.admin_email = Some(normalised);
+        }
         let signer = TokenSigner::new(&config)?;
         let hasher = PasswordHasher::new(&config.password)?;
         Ok(Self {
@@ -117,12 +135,23 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
                 hasher,
                 _user: std::marker::PhantomData,
             }),
+            _roles: std::marker::PhantomData,
         })
     }
 
-    /// Creates or updates the database tables. Idempotent: run it at every start.
+    /// Creates or updates the database tables, then creates the roles the declaration
+    /// names and grants their permissions. Idempotent: run it at every start. Roles and
+    /// permissions that exist already, including those created at run time, are kept.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        self.inner.store.migrate().await
+        let store = &self.inner.store;
+        store.migrate().await?;
+        for (role, permissions) in R::GRANTS {
+            let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
+            if !store.create_role(role, &permissions).await? {
+                store.add_permissions(role, &permissions).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The store.
@@ -182,12 +211,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
             other => other?,
         }
         tracing::info!(target: CORE, user_id = %standard.id, "user registered");
+        let roles = self.grant_admin_on_signup(&standard).await?;
 
         let subject = Subject {
             user_id: &standard.id,
             email: &standard.email,
             name: standard.name.as_deref(),
             email_verified: false,
+            roles: Some((&roles.0, &roles.1)),
         };
         self.start_session(subject, inner.config.refresh_ttl, client)
             .await
@@ -451,10 +482,13 @@ fn subject_of<U>(record: &UserRecord<U>) -> Subject<'_> {
         email: &record.core.email,
         name: record.core.name.as_deref(),
         email_verified: record.core.email_verified,
+        roles: Some((&record.core.roles, &record.core.permissions)),
     }
 }
 
-impl<U: AuthUser, D: crate::store::Dialect, const P: u32> Auth<U, crate::store::SqlStore<U, D>, P> {
+impl<U: AuthUser, D: crate::store::Dialect, const P: u32, R: DeclaredRoles>
+    Auth<U, crate::store::SqlStore<U, D>, P, R>
+{
     /// Builds the service on a SQL connection pool: `SqlitePool`, `PgPool` or `MySqlPool`,
     /// matching the declaration's `database`.
     pub fn with_pool(pool: D::Pool, config: AuthConfig) -> Result<Self, BuildError> {

@@ -10,11 +10,14 @@ pub mod user;
 
 mod auth;
 
-pub use crate::auth::{Auth, Authenticated, BuildError, ClientInfo, Registration, SignIn};
+pub use crate::auth::{
+    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, Registration, SignIn, UserRoles,
+};
 pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};
 pub use crate::http::error::ApiError;
 pub use crate::http::extract::{AccessClaims, CurrentUser};
+pub use crate::http::guard::{HasPermission, HasPermissionClaim, HasRole, HasRoleClaim};
 pub use crate::user::AuthUser;
 pub use fastauth_macros::{AuthUser, fastauth, user};
 
@@ -29,7 +32,8 @@ pub mod provider {
 /// The items an application needs: `use fastauth::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AccessClaims, AuthConfig, AuthUser, CurrentUser, PasswordConfig, Secret, fastauth,
+        AccessClaims, AuthConfig, AuthUser, CurrentUser, HasPermission, HasPermissionClaim,
+        HasRole, HasRoleClaim, PasswordConfig, Secret, fastauth,
     };
 }
 
@@ -37,6 +41,10 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::Auth;
+    pub use crate::core::rbac::{
+        DeclaredRoles, Named, PermissionMarker, RoleMarker, UnknownName, deserialize_named,
+        parse_named,
+    };
     #[cfg(feature = "mysql")]
     pub use crate::store::MySql;
     #[cfg(feature = "postgres")]

@@ -11,7 +11,8 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use fastauth::prelude::*;
 use fastauth::store::{
-    MemoryStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserRecord, UserStore,
+    MemoryStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore,
+    UserRecord, UserStore,
 };
 use fastauth::user::NewUser;
 use http_body_util::BodyExt as _;
@@ -35,6 +36,8 @@ pub struct Member {
 struct CountingStore {
     inner: MemoryStore<Member>,
     reads: Arc<AtomicUsize>,
+    /// Whether the store reports that it keeps roles; off plays a store without roles.
+    without_roles: bool,
 }
 
 impl std::fmt::Debug for CountingStore {
@@ -141,7 +144,68 @@ impl TokenStore for CountingStore {
     }
 }
 
+impl RoleStore for CountingStore {
+    fn supports_roles(&self) -> bool {
+        !self.without_roles
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        self.inner.list_roles().await
+    }
+
+    async fn find_role(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        self.inner.find_role(name).await
+    }
+
+    async fn create_role(&self, name: &str, permissions: &[String]) -> Result<bool, StoreError> {
+        self.inner.create_role(name, permissions).await
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.delete_role(name).await
+    }
+
+    async fn add_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        self.inner.add_permissions(role, permissions).await
+    }
+
+    async fn remove_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        self.inner.remove_permissions(role, permissions).await
+    }
+
+    async fn assign_role(&self, user_id: &str, role: &str) -> Result<(), StoreError> {
+        self.inner.assign_role(user_id, role).await
+    }
+
+    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool, StoreError> {
+        self.inner.revoke_role(user_id, role).await
+    }
+
+    async fn user_roles(&self, user_id: &str) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        self.inner.user_roles(user_id).await
+    }
+}
+
 impl Store<Member> for CountingStore {}
+
+/// A role marker written by hand, as `fastauth!` generates them.
+struct Moderator;
+
+impl fastauth::core::rbac::RoleMarker for Moderator {
+    const NAME: &'static str = "moderator";
+}
+
+async fn moderate(member: HasRole<Member, Moderator>) -> String {
+    member.core.id.clone()
+}
 
 type MemberAuth = fastauth::Auth<Member, CountingStore, { fastauth::provider::CREDENTIALS }>;
 
@@ -199,6 +263,7 @@ async fn custom_store_and_read_count() {
     let app = axum::Router::new()
         .route("/nickname", get(nickname))
         .route("/subject", get(subject))
+        .route("/moderate", get(moderate))
         .merge(auth.router())
         .layer(auth.layer());
 
@@ -236,5 +301,93 @@ async fn custom_store_and_read_count() {
         reads.load(Ordering::SeqCst),
         before,
         "the claims-only extractor reads nothing"
+    );
+
+    let before = reads.load(Ordering::SeqCst);
+    let (status, _) = send(&app, "GET", "/moderate", Some(access), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        reads.load(Ordering::SeqCst) - before,
+        1,
+        "a refused guard reads once"
+    );
+
+    let user_id = me["id"].as_str().unwrap();
+    auth.create_role("moderator", &[], None).await.unwrap();
+    auth.assign_role(user_id, "moderator", None).await.unwrap();
+    let before = reads.load(Ordering::SeqCst);
+    let (status, body) = send(&app, "GET", "/moderate", Some(access), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a role assigned after sign-in applies at once"
+    );
+    assert_eq!(body, user_id.as_bytes());
+    assert_eq!(
+        reads.load(Ordering::SeqCst) - before,
+        1,
+        "a guarded route costs one read"
+    );
+}
+
+#[tokio::test]
+async fn store_without_roles_reports_rbac_off() {
+    let store = CountingStore {
+        without_roles: true,
+        ..CountingStore::default()
+    };
+    let cheap = PasswordConfig {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+        ..PasswordConfig::default()
+    };
+    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap())
+        .password(cheap);
+    let auth = MemberAuth::new(store, config).unwrap();
+    let app = axum::Router::new()
+        .route("/moderate", get(moderate))
+        .merge(auth.router())
+        .layer(auth.layer());
+    let register = json!({ "email": "m@example.com", "password": "long enough" });
+    let (_, body) = send(&app, "POST", "/auth/register", None, Some(register)).await;
+    let pair: Value = serde_json::from_slice(&body).unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+    let not_configured = json!({ "detail": "RBAC is not configured" });
+
+    let (status, body) = send(&app, "GET", "/auth/roles", Some(access), None).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "admin routes answer 500"
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        not_configured
+    );
+
+    let (status, body) = send(&app, "GET", "/auth/roles/me", Some(access), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "/roles/me answers 400");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        not_configured
+    );
+
+    let (status, body) = send(&app, "GET", "/moderate", Some(access), None).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a guard answers 500"
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        not_configured
+    );
+
+    let (status, _) = send(&app, "GET", "/auth/roles", None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "authentication runs first"
     );
 }

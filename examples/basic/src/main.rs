@@ -80,6 +80,9 @@ async fn main() {
     auth.migrate()
         .await
         .unwrap_or_else(|e| example_support::exit_with(&format!("migrating: {e}")));
+    auth.bootstrap_admin()
+        .await
+        .unwrap_or_else(|e| example_support::exit_with(&format!("creating the admin role: {e}")));
 
     let app = Router::new()
         .route("/api/whoami", get(whoami))

@@ -5,6 +5,9 @@
 //! `sqlite://fastauth.db`, created when missing), `sqlite::memory:`, `postgres://...` or
 //! `mysql://...` (MySQL or MariaDB). Each has its own `fastauth!` declaration below, because
 //! a declaration fixes its database at compile time.
+//!
+//! At start-up it creates the role `admin` when it is missing. When `FASTAUTH_ADMIN_EMAIL`
+//! names an existing account, that account gets the role at start-up, else at registration.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -94,6 +97,9 @@ async fn build(settings: Settings) -> Router {
         auth.migrate()
             .await
             .unwrap_or_else(|e| fail("migrating", &e));
+        auth.bootstrap_admin()
+            .await
+            .unwrap_or_else(|e| fail("creating the admin role", &e));
         let check: HealthCheck = Arc::new(move || {
             let pool = pool.clone();
             Box::pin(async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() })
@@ -109,6 +115,9 @@ async fn build(settings: Settings) -> Router {
         auth.migrate()
             .await
             .unwrap_or_else(|e| fail("migrating", &e));
+        auth.bootstrap_admin()
+            .await
+            .unwrap_or_else(|e| fail("creating the admin role", &e));
         let check: HealthCheck = Arc::new(move || {
             let pool = pool.clone();
             Box::pin(async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() })
@@ -125,6 +134,9 @@ async fn build(settings: Settings) -> Router {
         auth.migrate()
             .await
             .unwrap_or_else(|e| fail("migrating", &e));
+        auth.bootstrap_admin()
+            .await
+            .unwrap_or_else(|e| fail("creating the admin role", &e));
         let check: HealthCheck = Arc::new(move || {
             let pool = pool.clone();
             Box::pin(async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() })

@@ -142,6 +142,11 @@ impl Settings {
                 auth = auth.audience(list);
             }
         }
+        // The account with this address gets the `admin` role: `bootstrap_admin` grants it
+        // at start-up when the account exists, and registration grants it otherwise.
+        if let Some(email) = var("FASTAUTH_ADMIN_EMAIL") {
+            auth = auth.admin_email(email);
+        }
         if let Some(alg) = var("FASTAUTH_JWT_ALG")
             && !alg.eq_ignore_ascii_case("HS256")
         {

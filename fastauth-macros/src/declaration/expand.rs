@@ -19,11 +19,23 @@ pub(crate) fn expand(declaration: &Declaration, runtime: &Runtime) -> TokenStrea
         .providers
         .iter()
         .map(|(provider, token)| provider_check(declaration, *provider, token, runtime));
+    let (roles, role_items) = match &declaration.rbac {
+        Some(rbac) => (quote!(, Role), super::expand_rbac::expand(rbac, runtime)),
+        None => (TokenStream::new(), TokenStream::new()),
+    };
+
+    // A `name` that collides with a generated enum is reported; the alias is left out so
+    // that the collision does not add errors of its own.
+    let alias = declaration.name_is_free.then(|| {
+        quote! {
+            #[doc = #doc]
+            pub type #name = #auth<#user, #store, { #providers } #roles>;
+        }
+    });
 
     quote! {
-        #[doc = #doc]
-        pub type #name = #auth<#user, #store, { #providers }>;
-
+        #alias
+        #role_items
         #(#checks)*
     }
 }

@@ -1,8 +1,10 @@
 //! `fastauth! { ... }`: parse the declaration, check it, expand the configured auth type.
 
 mod expand;
+mod expand_rbac;
 mod model;
 mod parse;
+mod rbac;
 
 use darling::Error;
 use proc_macro2::TokenStream;

@@ -7,12 +7,18 @@ use proc_macro2::Span;
 use syn::{Ident, Type};
 
 use super::parse::{Entry, Input, Value};
+use super::rbac::{self, GENERATED_TYPES, Rbac};
 use crate::suggest;
 
-/// The keys the declaration reads. It knows `roles` and `permissions` but rejects them until
-/// the runtime supports them.
-const KEYS: [&str; 4] = ["user", "database", "providers", "name"];
-const NOT_SUPPORTED_YET: [&str; 2] = ["roles", "permissions"];
+/// The keys the declaration reads.
+const KEYS: [&str; 6] = [
+    "user",
+    "database",
+    "providers",
+    "roles",
+    "permissions",
+    "name",
+];
 
 /// The name of the generated type unless `name:` gives another.
 const DEFAULT_NAME: &str = "Auth";
@@ -132,6 +138,10 @@ pub(crate) struct Declaration {
     pub(crate) user: Option<Type>,
     pub(crate) database: Option<(Database, Ident)>,
     pub(crate) providers: Vec<(Provider, Ident)>,
+    /// The declared roles and permissions; `None` without `roles` and `permissions`.
+    pub(crate) rbac: Option<Rbac>,
+    /// Whether `name` is free, so that the service type can be generated under it.
+    pub(crate) name_is_free: bool,
 }
 
 /// Builds and checks the declaration, pushing every error into `errors`.
@@ -141,8 +151,11 @@ pub(crate) fn build(input: Input, features: Features, errors: &mut Accumulator) 
         user: None,
         database: None,
         providers: Vec::new(),
+        rbac: None,
+        name_is_free: true,
     };
     check_keys(&input.entries, errors);
+    let (mut roles, mut grants) = (None, None);
 
     for Entry { key, value } in input.entries {
         match (key.to_string().as_str(), value) {
@@ -154,19 +167,38 @@ pub(crate) fn build(input: Input, features: Features, errors: &mut Accumulator) 
             ("providers", Value::List(span, names)) => {
                 declaration.providers = check_providers(span, names, features, errors);
             }
+            ("roles", Value::Names(span, names)) => roles = Some((span, names)),
+            ("permissions", Value::Grants(entries)) => grants = Some(entries),
             _ => {}
         }
     }
+    declaration.rbac = rbac::build(roles, grants, errors);
+    declaration.name_is_free = check_name_is_free(&declaration, errors);
     declaration
+}
+
+/// With roles, `fastauth!` generates `Role` and `Permission` next to the service type, so
+/// `name:` must not take either name.
+fn check_name_is_free(declaration: &Declaration, errors: &mut Accumulator) -> bool {
+    let name = declaration.name.to_string();
+    let taken = declaration.rbac.is_some() && GENERATED_TYPES.contains(&name.as_str());
+    if taken {
+        errors.push(
+            Error::custom(format!(
+                "`name: {name}` collides with the enum `{name}` that `fastauth!` generates for \
+                 the declared roles: choose another name, like `AppAuth`"
+            ))
+            .with_span(&declaration.name),
+        );
+    }
+    !taken
 }
 
 /// Reports unknown, duplicate, missing and not-yet-supported keys.
 fn check_keys(entries: &[Entry], errors: &mut Accumulator) {
     for (index, Entry { key, .. }) in entries.iter().enumerate() {
         let name = key.to_string();
-        let message = if NOT_SUPPORTED_YET.contains(&name.as_str()) {
-            format!("`{name}` is not supported yet by this version of fastauth: remove it")
-        } else if !KEYS.contains(&name.as_str()) {
+        let message = if !KEYS.contains(&name.as_str()) {
             unknown("key", &name, &KEYS)
         } else if entries[..index].iter().any(|earlier| earlier.key == *key) {
             format!("duplicate key `{name}`: `fastauth!` takes each key once, so remove this one")
@@ -345,8 +377,8 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(
             errors[0],
-            "unknown key `provider`, expected `user`, `database`, `providers` or `name`: did you \
-             mean `providers`?"
+            "unknown key `provider`, expected `user`, `database`, `providers`, `roles`, \
+             `permissions` or `name`: did you mean `providers`?"
         );
     }
 
@@ -359,16 +391,58 @@ mod tests {
         assert!(errors[0].starts_with("duplicate key `user`"));
     }
 
-    #[test]
-    fn roles_not_supported_yet() {
+    fn rbac_messages(roles_and_grants: &proc_macro2::TokenStream) -> (Declaration, Vec<String>) {
         let input: Input = parse_quote! {
-            user: User, database: Sqlite, providers: [Credentials], roles: [Admin],
+            user: User, database: Sqlite, providers: [Credentials], #roles_and_grants
         };
-        let (_, errors) = build_messages(input, default_features());
+        build_messages(input, default_features())
+    }
+
+    #[test]
+    fn roles_and_grants_read() {
+        let (declaration, errors) = rbac_messages(&quote::quote! {
+            roles: [Admin, Editor, Viewer = "reader"],
+            permissions: { Admin: [UsersRead, PostsWrite = "posts:write"], Editor: [PostsWrite] },
+        });
+        assert!(errors.is_empty(), "{errors:?}");
+        let rbac = declaration.rbac.unwrap();
+        let wire: Vec<&str> = rbac.roles.iter().map(|r| r.wire.as_str()).collect();
+        assert_eq!(wire, ["admin", "editor", "reader"]);
+        let permissions: Vec<&str> = rbac.permissions.iter().map(|p| p.wire.as_str()).collect();
+        assert_eq!(permissions, ["users_read", "posts:write"]);
+        assert_eq!(rbac.grants, [vec![0, 1], vec![1], vec![]]);
+    }
+
+    #[test]
+    fn role_mistakes_all_reported() {
+        let (_, errors) = rbac_messages(&quote::quote! {
+            roles: [Admin, Editor, Admin, editor, ADMIN = "admin", Bad = "a/b"],
+            permissions: { Editr: [X], Admin: [UsersRead, UsersRead], Admin: [Y] },
+        });
+        assert_eq!(errors.len(), 7, "{errors:?}");
         assert_eq!(
-            errors,
-            ["`roles` is not supported yet by this version of fastauth: remove it"]
+            errors[0],
+            "role `Admin` is declared twice: remove one of them"
         );
+        assert!(errors[1].starts_with("role `editor` must be an UpperCamelCase name"));
+        assert!(errors[2].starts_with("roles `Admin` and `ADMIN` are both stored as \"admin\""));
+        assert!(errors[3].starts_with("role name \"a/b\" contains `/`"));
+        assert!(
+            errors[4].starts_with("permissions granted to `Editr`, which is not a declared role")
+        );
+        assert!(errors[4].contains("did you mean"));
+        assert_eq!(
+            errors[5],
+            "permission `UsersRead` is granted to `Admin` twice: remove one of them"
+        );
+        assert!(errors[6].starts_with("role `Admin` has a second entry in `permissions`"));
+    }
+
+    #[test]
+    fn name_colliding_with_role_enum_rejected() {
+        let (_, errors) = rbac_messages(&quote::quote!(roles: [Admin], name: Role));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("`name: Role` collides with the enum `Role`"));
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl PasswordConfig {
                 self.max_length
             ));
         }
-        let rules: [PolicyRule; 4] = [
+        let rules: [PasswordRule; 4] = [
             (
                 self.require_uppercase,
                 |c| c.is_ascii_uppercase(),
@@ -195,8 +195,9 @@ impl PasswordConfig {
     }
 }
 
-/// One optional password rule: whether it is on, the characters it requires, its message.
-type PolicyRule = (bool, fn(char) -> bool, &'static str);
+/// A password rule: whether it is on, the character test and the message when no
+/// character passes.
+type PasswordRule = (bool, fn(char) -> bool, &'static str);
 
 /// Everything [`crate::Auth`] needs besides its store.
 #[derive(Debug, Clone)]
@@ -209,6 +210,8 @@ pub struct AuthConfig {
     pub(crate) audience: Vec<String>,
     pub(crate) prefix: String,
     pub(crate) password: PasswordConfig,
+    pub(crate) roles_in_tokens: bool,
+    pub(crate) admin_email: Option<String>,
 }
 
 impl AuthConfig {
@@ -225,7 +228,32 @@ impl AuthConfig {
             audience: Vec::new(),
             prefix: "/auth".to_owned(),
             password: PasswordConfig::default(),
+            roles_in_tokens: false,
+            admin_email: None,
         }
+    }
+
+    /// Adds `roles` and `permissions` arrays to every token, for guards that read only the
+    /// claims (`HasRoleClaim`, `HasPermissionClaim`). Off by default.
+    ///
+    /// A token then carries the roles its user had when it was issued: a role revoked later
+    /// still passes these guards until the access token expires (the access-token lifetime,
+    /// 900 s by default), and a role granted later appears after the next refresh. The
+    /// guards that read the store (`HasRole`, `HasPermission`) see every change at once.
+    pub fn roles_in_tokens(mut self, enabled: bool) -> Self {
+        self.roles_in_tokens = enabled;
+        self
+    }
+
+    /// Names the account that gets the `admin` role: at start-up through
+    /// [`crate::Auth::bootstrap_admin`] if the account exists, else when it registers. The
+    /// address is normalised like every e-mail address of the API.
+    ///
+    /// Whoever first registers this address becomes an administrator, so set it only until
+    /// the intended person has an account.
+    pub fn admin_email(mut self, email: impl Into<String>) -> Self {
+        self.admin_email = Some(email.into());
+        self
     }
 
     /// Sets the access-token lifetime.

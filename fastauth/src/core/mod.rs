@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod password;
+pub mod rbac;
 pub mod token;
 
 use crate::store::StoreError;
@@ -32,6 +33,21 @@ pub enum AuthError {
     /// A refresh token that was already used or revoked was presented again.
     #[error("refresh token has already been used")]
     RefreshTokenReused,
+    /// The store keeps no roles.
+    #[error("RBAC is not configured")]
+    RolesNotConfigured,
+    /// A role of this name exists already.
+    #[error("role already exists")]
+    RoleExists,
+    /// No role has this name.
+    #[error("role not found")]
+    RoleNotFound,
+    /// No user has this id.
+    #[error("user not found")]
+    UserNotFound,
+    /// A role name or permission breaks a limit; the message says which.
+    #[error("{0}")]
+    InvalidName(&'static str),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

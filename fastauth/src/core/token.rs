@@ -56,6 +56,13 @@ pub struct Claims {
     /// The session (refresh family) the token belongs to; absent in FastAuth's tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The user's roles when the token was issued, sorted; only with
+    /// [`AuthConfig::roles_in_tokens`] on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// The permissions of those roles, sorted; only with [`AuthConfig::roles_in_tokens`] on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// The `aud` claim, which RFC 7519 allows as a string or an array.
@@ -101,6 +108,9 @@ pub struct Subject<'a> {
     pub name: Option<&'a str>,
     /// Whether the address is verified.
     pub email_verified: bool,
+    /// The user's roles and permissions, which go into the tokens when
+    /// [`AuthConfig::roles_in_tokens`] is on.
+    pub roles: Option<(&'a [String], &'a [String])>,
 }
 
 /// A freshly signed pair.
@@ -127,6 +137,7 @@ pub struct TokenSigner {
     issuer: Option<String>,
     audience: Vec<String>,
     access_ttl: Duration,
+    roles_in_tokens: bool,
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -167,6 +178,7 @@ impl TokenSigner {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             access_ttl: config.access_ttl,
+            roles_in_tokens: config.roles_in_tokens,
         })
     }
 
@@ -201,6 +213,10 @@ impl TokenSigner {
         now: OffsetDateTime,
     ) -> Claims {
         let iat = now.unix_timestamp();
+        let (roles, permissions) = match subject.roles.filter(|_| self.roles_in_tokens) {
+            Some((roles, permissions)) => (Some(roles.to_vec()), Some(permissions.to_vec())),
+            None => (None, None),
+        };
         Claims {
             sub: subject.user_id.to_owned(),
             jti: cuid2::create_id(),
@@ -213,6 +229,8 @@ impl TokenSigner {
             iss: self.issuer.clone(),
             aud: (!self.audience.is_empty()).then(|| Audience::Many(self.audience.clone())),
             sid: session_id.map(str::to_owned),
+            roles,
+            permissions,
         }
     }
 

@@ -229,6 +229,54 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A list of strings of at most `max_items` entries. When absent or `null` it is
+    /// `Some` empty list if `required` is false, else a `missing` error.
+    pub fn string_list(
+        &mut self,
+        field: &str,
+        required: bool,
+        max_items: usize,
+    ) -> Option<Vec<String>> {
+        let items = match self.object.get(field) {
+            None | Some(Value::Null) if !required => return Some(Vec::new()),
+            None => {
+                self.error("missing", field, "Field required", None);
+                return None;
+            }
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                self.error(
+                    "list_type",
+                    field,
+                    "Input should be a valid list",
+                    Some(other),
+                );
+                return None;
+            }
+        };
+        if items.len() > max_items {
+            let msg = format!("List should have at most {max_items} items after validation");
+            self.error("too_long", field, &msg, None);
+            if let Some(last) = self.errors.last_mut() {
+                last["ctx"] = json!({ "max_length": max_items, "actual_length": items.len() });
+            }
+            return None;
+        }
+        let mut strings = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) => strings.push(s.clone()),
+                other => self.errors.push(json!({
+                    "type": "string_type",
+                    "loc": ["body", field, index],
+                    "msg": "Input should be a valid string",
+                    "input": other,
+                })),
+            }
+        }
+        (strings.len() == items.len()).then_some(strings)
+    }
+
     /// Records an error found outside these helpers (for example in the struct's own
     /// register fields).
     pub fn push(&mut self, entry: Value) {
@@ -268,7 +316,10 @@ mod tests {
     use super::*;
 
     fn object(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap()
+        match value {
+            Value::Object(object) => object,
+            other => panic!("expected a JSON object, got {other}"),
+        }
     }
 
     #[test]

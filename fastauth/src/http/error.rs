@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::core::AuthError;
+use crate::store::StoreError;
 
 /// An error answer of the API.
 #[derive(Debug)]
@@ -94,6 +95,20 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRefreshToken => Self::new(S::UNAUTHORIZED, "Invalid refresh token"),
             AuthError::RefreshTokenReused => {
                 Self::new(S::UNAUTHORIZED, "Refresh token has already been used")
+            }
+            AuthError::RolesNotConfigured => {
+                Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
+            }
+            AuthError::RoleExists => Self::new(S::CONFLICT, "Role already exists"),
+            AuthError::RoleNotFound => Self::new(S::NOT_FOUND, "Role not found"),
+            AuthError::UserNotFound => Self::new(S::NOT_FOUND, "User not found"),
+            AuthError::InvalidName(message) => Self::validation(vec![json!({
+                "type": "value_error",
+                "loc": ["body"],
+                "msg": message,
+            })]),
+            AuthError::Store(StoreError::RolesNotSupported) => {
+                Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }
             AuthError::Store(e) => Self::internal(&e),
             AuthError::Hash(e) => Self::internal(&e),

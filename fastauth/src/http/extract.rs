@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, header};
 use super::error::ApiError;
 use crate::auth::{Auth, Authenticated};
 use crate::core::AuthError;
+use crate::core::rbac::DeclaredRoles;
 use crate::core::token::Claims;
 use crate::store::{Store, UserCore};
 use crate::user::AuthUser;
@@ -28,15 +29,22 @@ type AuthFuture<'a, U> =
 pub(crate) trait Authenticator<U>: Send + Sync + 'static {
     fn authenticate<'a>(&'a self, token: &'a str) -> AuthFuture<'a, U>;
     fn verify(&self, token: &str) -> Result<Claims, AuthError>;
+    fn roles_enabled(&self) -> bool;
 }
 
-impl<U: AuthUser, S: Store<U>, const P: u32> Authenticator<U> for Auth<U, S, P> {
+impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Authenticator<U>
+    for Auth<U, S, P, R>
+{
     fn authenticate<'a>(&'a self, token: &'a str) -> AuthFuture<'a, U> {
         Box::pin(Auth::authenticate(self, token))
     }
 
     fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         self.verify_access_token(token)
+    }
+
+    fn roles_enabled(&self) -> bool {
+        Auth::roles_enabled(self)
     }
 }
 
@@ -55,7 +63,7 @@ impl<U> std::fmt::Debug for AuthHandle<U> {
     }
 }
 
-fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiError> {
+pub(crate) fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiError> {
     parts
         .extensions
         .get::<AuthHandle<U>>()
@@ -109,6 +117,19 @@ pub struct CurrentUser<U> {
     pub claims: Claims,
 }
 
+impl<U> CurrentUser<U> {
+    /// Whether the user holds the role `name`, as read with the user on this request. Works
+    /// for roles created at run time, which have no marker type.
+    pub fn has_role(&self, name: &str) -> bool {
+        self.core.has_role(name)
+    }
+
+    /// Whether one of the user's roles grants `permission`, as read on this request.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.core.has_permission(permission)
+    }
+}
+
 impl<U> Deref for CurrentUser<U> {
     type Target = U;
 
@@ -135,7 +156,7 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for CurrentUser<U> {
 /// The verified claims of the access token, without any read: for routes that need no
 /// fresh data. A token stays accepted here until it expires, even after logout.
 #[derive(Debug, Clone)]
-pub struct AccessClaims<U>(pub Claims, std::marker::PhantomData<fn() -> U>);
+pub struct AccessClaims<U>(pub Claims, pub(crate) std::marker::PhantomData<fn() -> U>);
 
 impl<U> Deref for AccessClaims<U> {
     type Target = Claims;

@@ -13,6 +13,7 @@ use super::body::{Fields, JsonBody};
 use super::error::ApiError;
 use super::extract::{CurrentUser, cookie};
 use crate::auth::{Auth, ClientInfo, Registration, SignIn};
+use crate::core::rbac::DeclaredRoles;
 use crate::store::Store;
 use crate::user::AuthUser;
 
@@ -57,8 +58,8 @@ fn token_pair(sign_in: &SignIn) -> Value {
     })
 }
 
-pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -115,8 +116,8 @@ fn register_fields<U: AuthUser>(
     })
 }
 
-pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -136,8 +137,8 @@ pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32>(
     Ok(Json(token_pair(&sign_in)))
 }
 
-pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -159,16 +160,16 @@ pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32>(
     Ok(Json(token_pair(&sign_in)))
 }
 
-pub(super) async fn logout<U: AuthUser, S: Store<U>, const P: u32>(
-    State(auth): State<Auth<U, S, P>>,
+pub(super) async fn logout<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
     current: CurrentUser<U>,
 ) -> Result<Json<Value>, ApiError> {
     auth.logout(&current.claims).await?;
     Ok(Json(json!({ "message": "Logged out" })))
 }
 
-pub(super) async fn me<U: AuthUser, S: Store<U>, const P: u32>(
-    State(_auth): State<Auth<U, S, P>>,
+pub(super) async fn me<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(_auth): State<Auth<U, S, P, R>>,
     current: CurrentUser<U>,
 ) -> Json<Value> {
     let core = &current.core;

@@ -3,17 +3,20 @@
 pub mod body;
 pub mod error;
 pub mod extract;
+pub mod guard;
 mod handlers;
+mod roles;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::auth::Auth;
+use crate::core::rbac::DeclaredRoles;
 use crate::store::Store;
 use crate::user::AuthUser;
 use extract::AuthHandle;
 
-impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
+impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
     /// Builds the auth routes under the configured prefix, with this service's layer applied.
     ///
     /// Merge them into the application's router; add [`Auth::layer`] to the application's
@@ -21,13 +24,30 @@ impl<U: AuthUser, S: Store<U>, const P: u32> Auth<U, S, P> {
     pub fn router(&self) -> Router {
         let prefix = self.config().prefix.clone();
         let mut routes = Router::new()
-            .route("/me", get(handlers::me::<U, S, P>))
-            .route("/logout", post(handlers::logout::<U, S, P>))
-            .route("/refresh", post(handlers::refresh::<U, S, P>));
+            .route("/me", get(handlers::me::<U, S, P, R>))
+            .route("/logout", post(handlers::logout::<U, S, P, R>))
+            .route("/refresh", post(handlers::refresh::<U, S, P, R>))
+            .route(
+                "/roles",
+                get(roles::list::<U, S, P, R>).post(roles::create::<U, S, P, R>),
+            )
+            // NOTE: static segments win over `{role_name}`. So a role named `me`, `assign`,
+            // `revoke` or `user` cannot be deleted or changed through these routes (405 or
+            // 404), only through `Auth::delete_role` and the other `Auth` methods.
+            .route("/roles/me", get(roles::me::<U, S, P, R>))
+            .route("/roles/assign", post(roles::assign::<U, S, P, R>))
+            .route("/roles/revoke", post(roles::revoke::<U, S, P, R>))
+            .route("/roles/user/{user_id}", get(roles::of_user::<U, S, P, R>))
+            .route("/roles/{role_name}", delete(roles::delete::<U, S, P, R>))
+            .route(
+                "/roles/{role_name}/permissions",
+                post(roles::add_permissions::<U, S, P, R>)
+                    .delete(roles::remove_permissions::<U, S, P, R>),
+            );
         if Self::has_provider(crate::provider::CREDENTIALS) {
             routes = routes
-                .route("/register", post(handlers::register::<U, S, P>))
-                .route("/login", post(handlers::login::<U, S, P>));
+                .route("/register", post(handlers::register::<U, S, P, R>))
+                .route("/login", post(handlers::login::<U, S, P, R>));
         }
         let routes = if prefix.is_empty() {
             routes

@@ -1,14 +1,15 @@
 //! The in-memory store: for tests, prototypes and single-process tools. Everything is lost
 //! when the process exits.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use time::OffsetDateTime;
 
 use super::{
-    SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore, UserRecord, UserStore,
+    RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore,
+    UserRecord, UserStore,
 };
 use crate::user::{AuthUser, NewUser};
 
@@ -24,6 +25,36 @@ struct State<U> {
     emails: HashMap<String, String>,
     sessions: HashMap<String, SessionRecord>,
     refresh_tokens: HashMap<String, RefreshToken>,
+    /// Role name to its permissions.
+    roles: BTreeMap<String, BTreeSet<String>>,
+    /// User id to the names of their roles.
+    user_roles: HashMap<String, BTreeSet<String>>,
+}
+
+impl<U: Clone> State<U> {
+    /// A copy of a stored user with their current roles and permissions filled in.
+    fn user_with_roles(&self, id: &str) -> Option<UserRecord<U>> {
+        let mut record = self.users.get(id)?.clone();
+        let (roles, permissions) = self.roles_of(id);
+        record.core.roles = roles;
+        record.core.permissions = permissions;
+        Some(record)
+    }
+
+    fn roles_of(&self, user_id: &str) -> (Vec<String>, Vec<String>) {
+        let Some(names) = self.user_roles.get(user_id) else {
+            return (Vec::new(), Vec::new());
+        };
+        let permissions: BTreeSet<&String> = names
+            .iter()
+            .filter_map(|name| self.roles.get(name))
+            .flatten()
+            .collect();
+        (
+            names.iter().cloned().collect(),
+            permissions.into_iter().cloned().collect(),
+        )
+    }
 }
 
 /// A store that keeps everything in process memory. Clones share the same data.
@@ -60,6 +91,8 @@ impl<U> MemoryStore<U> {
                 emails: HashMap::new(),
                 sessions: HashMap::new(),
                 refresh_tokens: HashMap::new(),
+                roles: BTreeMap::new(),
+                user_roles: HashMap::new(),
             })),
         }
     }
@@ -79,12 +112,11 @@ impl<U: AuthUser> UserStore<U> for MemoryStore<U> {
         Ok(state
             .emails
             .get(email)
-            .and_then(|id| state.users.get(id))
-            .cloned())
+            .and_then(|id| state.user_with_roles(id)))
     }
 
     async fn find_user_by_id(&self, id: &str) -> Result<Option<UserRecord<U>>, StoreError> {
-        Ok(self.lock().users.get(id).cloned())
+        Ok(self.lock().user_with_roles(id))
     }
 
     async fn find_user_in_session(
@@ -98,7 +130,7 @@ impl<U: AuthUser> UserStore<U> for MemoryStore<U> {
             .sessions
             .get(session_id)
             .is_some_and(|s| s.user_id == user_id && s.expires_at > now);
-        Ok(live.then(|| state.users.get(user_id).cloned()).flatten())
+        Ok(live.then(|| state.user_with_roles(user_id)).flatten())
     }
 
     async fn create_user(&self, user: &U, standard: &NewUser) -> Result<(), StoreError> {
@@ -114,6 +146,8 @@ impl<U: AuthUser> UserStore<U> for MemoryStore<U> {
             image: standard.image.clone(),
             email_verified: standard.email_verified,
             active: standard.active,
+            roles: Vec::new(),
+            permissions: Vec::new(),
         };
         state
             .emails
@@ -243,6 +277,105 @@ impl<U: AuthUser> TokenStore for MemoryStore<U> {
         let before = state.refresh_tokens.len();
         state.refresh_tokens.retain(|_, t| t.user_id != user_id);
         Ok((before - state.refresh_tokens.len()) as u64)
+    }
+}
+
+impl<U: AuthUser> RoleStore for MemoryStore<U> {
+    fn supports_roles(&self) -> bool {
+        true
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .roles
+            .iter()
+            .map(|(name, permissions)| role_record(name, permissions))
+            .collect())
+    }
+
+    async fn find_role(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .roles
+            .get(name)
+            .map(|permissions| role_record(name, permissions)))
+    }
+
+    async fn create_role(&self, name: &str, permissions: &[String]) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if state.roles.contains_key(name) {
+            return Ok(false);
+        }
+        let permissions = permissions.iter().cloned().collect();
+        state.roles.insert(name.to_owned(), permissions);
+        Ok(true)
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let existed = state.roles.remove(name).is_some();
+        for roles in state.user_roles.values_mut() {
+            roles.remove(name);
+        }
+        Ok(existed)
+    }
+
+    async fn add_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let Some(granted) = state.roles.get_mut(role) else {
+            return Ok(false);
+        };
+        granted.extend(permissions.iter().cloned());
+        Ok(true)
+    }
+
+    async fn remove_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let Some(granted) = state.roles.get_mut(role) else {
+            return Ok(false);
+        };
+        for permission in permissions {
+            granted.remove(permission);
+        }
+        Ok(true)
+    }
+
+    async fn assign_role(&self, user_id: &str, role: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state
+            .user_roles
+            .entry(user_id.to_owned())
+            .or_default()
+            .insert(role.to_owned());
+        Ok(())
+    }
+
+    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        Ok(state
+            .user_roles
+            .get_mut(user_id)
+            .is_some_and(|roles| roles.remove(role)))
+    }
+
+    async fn user_roles(&self, user_id: &str) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        Ok(self.lock().roles_of(user_id))
+    }
+}
+
+fn role_record(name: &str, permissions: &BTreeSet<String>) -> RoleRecord {
+    RoleRecord {
+        name: name.to_owned(),
+        permissions: permissions.iter().cloned().collect(),
     }
 }
 

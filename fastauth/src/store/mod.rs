@@ -1,8 +1,8 @@
 //! Persistence: the store traits and their SQL and in-memory implementations.
 //!
-//! Each concern has its own trait: [`UserStore`], [`SessionStore`] and [`TokenStore`], which
-//! [`Store`] bundles. An application can implement them for its own type and pass that to
-//! [`crate::Auth`] in place of [`SqlStore`] or [`MemoryStore`].
+//! Each concern has its own trait: [`UserStore`], [`SessionStore`], [`TokenStore`] and
+//! [`RoleStore`], which [`Store`] bundles. An application can implement them for its own type
+//! and pass that to [`crate::Auth`] in place of [`SqlStore`] or [`MemoryStore`].
 
 mod memory;
 mod sql;
@@ -38,6 +38,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The store keeps no roles: its [`RoleStore`] is the default one.
+    #[error("RBAC is not configured: this store keeps no roles")]
+    RolesNotSupported,
     /// A custom store failed.
     #[error("{0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),
@@ -60,6 +63,27 @@ pub struct UserCore {
     pub email_verified: bool,
     /// Whether the account may sign in.
     pub active: bool,
+    /// The names of the user's roles, sorted and without duplicates. Empty when the store
+    /// keeps no roles.
+    pub roles: Vec<String>,
+    /// The union of the permissions of the user's roles, sorted and without duplicates.
+    pub permissions: Vec<String>,
+}
+
+impl UserCore {
+    /// Whether the user holds the role `name` (an exact, case-sensitive comparison).
+    pub fn has_role(&self, name: &str) -> bool {
+        self.roles
+            .binary_search_by(|role| role.as_str().cmp(name))
+            .is_ok()
+    }
+
+    /// Whether one of the user's roles grants `permission` (an exact comparison).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions
+            .binary_search_by(|p| p.as_str().cmp(permission))
+            .is_ok()
+    }
 }
 
 impl std::fmt::Debug for UserCore {
@@ -69,6 +93,7 @@ impl std::fmt::Debug for UserCore {
             .field("id", &self.id)
             .field("email_verified", &self.email_verified)
             .field("active", &self.active)
+            .field("roles", &self.roles)
             .finish_non_exhaustive()
     }
 }
@@ -202,8 +227,124 @@ pub trait TokenStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
+/// A role and the permissions it grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRecord {
+    /// The role's name.
+    pub name: String,
+    /// Its permissions, sorted and without duplicates.
+    pub permissions: Vec<String>,
+}
+
+/// Persists roles, the permissions they grant and which user holds which role, in FastAuth's
+/// tables `fastauth_roles`, `fastauth_role_permissions` and `fastauth_user_roles`.
+///
+/// The user reads of [`UserStore`] also return the user's roles and permissions
+/// ([`UserCore::roles`]), in the same read, so that a guard costs no extra round trip.
+///
+/// Every method has a default that fails with [`StoreError::RolesNotSupported`], so a
+/// custom store without roles implements this trait with an empty `impl` block; the role
+/// routes then answer `RBAC is not configured`.
+pub trait RoleStore: Send + Sync + 'static {
+    /// Returns whether this store keeps roles. The defaults of the other methods assume it
+    /// does not.
+    fn supports_roles(&self) -> bool {
+        false
+    }
+
+    /// Lists every role with its permissions, sorted by name.
+    fn list_roles(&self) -> impl Future<Output = Result<Vec<RoleRecord>, StoreError>> + Send {
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Finds one role.
+    fn find_role(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<RoleRecord>, StoreError>> + Send {
+        let _ = name;
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Creates a role with `permissions`; `false` when a role of that name exists already
+    /// (and then changes nothing).
+    fn create_role(
+        &self,
+        name: &str,
+        permissions: &[String],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (name, permissions);
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Deletes a role, its permissions and every assignment of it; `false` when there was
+    /// no such role.
+    fn delete_role(&self, name: &str) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = name;
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Adds permissions to a role, keeping those it has; `false` when there is no such role.
+    fn add_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (role, permissions);
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Removes permissions from a role, ignoring those it lacks; `false` when there is no
+    /// such role.
+    fn remove_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (role, permissions);
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Gives a user a role they may hold already. The caller checks that both exist.
+    fn assign_role(
+        &self,
+        user_id: &str,
+        role: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (user_id, role);
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Takes a role from a user; `false` when they did not hold it.
+    fn revoke_role(
+        &self,
+        user_id: &str,
+        role: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (user_id, role);
+        async { Err(StoreError::RolesNotSupported) }
+    }
+
+    /// Returns the roles of a user and the union of their permissions, both sorted and
+    /// without duplicates, or empty lists for an unknown user.
+    fn user_roles(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<(Vec<String>, Vec<String>), StoreError>> + Send {
+        let _ = user_id;
+        async { Err(StoreError::RolesNotSupported) }
+    }
+}
+
+/// Sorts `names` and removes duplicates: the form every role and permission list takes.
+pub(crate) fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Everything [`crate::Auth`] persists.
-pub trait Store<U: AuthUser>: UserStore<U> + SessionStore + TokenStore {
+pub trait Store<U: AuthUser>: UserStore<U> + SessionStore + TokenStore + RoleStore {
     /// Records a new session and its first refresh token. The SQL store writes both in one
     /// transaction; the default calls [`SessionStore::create_session`] and then
     /// [`TokenStore::record_refresh_token`].

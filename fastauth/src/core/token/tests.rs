@@ -1,3 +1,7 @@
+// The helpers take `AuthConfig` and `json!` values by value so that each call site builds
+// its input inline.
+#![allow(clippy::needless_pass_by_value)]
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
@@ -21,6 +25,7 @@ fn subject() -> Subject<'static> {
         email: "a@example.com",
         name: Some("Ada"),
         email_verified: false,
+        roles: None,
     }
 }
 

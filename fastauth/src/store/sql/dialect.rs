@@ -103,6 +103,18 @@ impl DialectKind {
         }
     }
 
+    /// An aggregate that collects `expression` over a group into a JSON array, as text;
+    /// `NULL` or `[]` for an empty group.
+    pub(crate) fn json_array_agg(self, expression: &str) -> String {
+        match self {
+            DialectKind::Sqlite => format!("json_group_array({expression})"),
+            DialectKind::Postgres => format!("json_agg({expression})::text"),
+            // NOTE: MariaDB caps JSON_ARRAYAGG at `group_concat_max_len` bytes (1 MiB by
+            // default), which bounds how many roles and permissions one user can have.
+            DialectKind::MySql => format!("CAST(JSON_ARRAYAGG({expression}) AS CHAR)"),
+        }
+    }
+
     /// A placeholder whose text argument is stored into a JSON column.
     pub(crate) fn json_placeholder(self, n: usize) -> String {
         match self {

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::{
-    SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore, UserRecord, UserStore,
+    RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore,
+    UserRecord, UserStore, sorted_unique,
 };
 use crate::user::{AuthUser, NewUser, RowValues, StandardField, Value};
 
@@ -88,6 +89,8 @@ impl<U: AuthUser, D: Dialect> SqlStore<U, D> {
 
     /// Splits a row of the user select list into the runtime's view and the struct.
     fn decode_user(&self, mut values: Vec<Value>) -> Result<UserRecord<U>, StoreError> {
+        let permissions = decode_name_array(values.pop(), "permissions")?;
+        let roles = decode_name_array(values.pop(), "roles")?;
         let schema = &U::SCHEMA;
         let standard_count = StandardField::ALL.len();
         let struct_values = schema
@@ -102,7 +105,9 @@ impl<U: AuthUser, D: Dialect> SqlStore<U, D> {
             })
             .collect();
         let user = U::from_row(RowValues::new(struct_values, schema.columns))?;
-        let core = decode_core(values)?;
+        let mut core = decode_core(values)?;
+        core.roles = roles;
+        core.permissions = permissions;
         Ok(UserRecord { user, core })
     }
 }
@@ -127,7 +132,55 @@ fn decode_core(values: Vec<Value>) -> Result<UserCore, StoreError> {
         password_hash: Option::from_value(next(), "hashed_password")?,
         email_verified: bool::from_value(next(), "email_verified")?,
         active: bool::from_value(next(), "is_active")?,
+        roles: Vec::new(),
+        permissions: Vec::new(),
     })
+}
+
+/// Reads a JSON array of names that a role aggregate of the user select list produced.
+fn decode_name_array(
+    value: Option<Value>,
+    column: &'static str,
+) -> Result<Vec<String>, StoreError> {
+    let text = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Text(text)) => text,
+        Some(_) => {
+            return Err(StoreError::Schema(format!(
+                "`{column}` is not a JSON array"
+            )));
+        }
+    };
+    let names: Vec<String> = serde_json::from_str(&text).map_err(|error| {
+        StoreError::Schema(format!(
+            "`{column}` is not a JSON array of strings: {error}"
+        ))
+    })?;
+    Ok(sorted_unique(names))
+}
+
+/// Groups `(role, permission or NULL)` rows by role, keeping the rows' order of roles.
+fn group_role_rows(rows: Vec<Vec<Value>>) -> Vec<RoleRecord> {
+    let mut records: Vec<RoleRecord> = Vec::new();
+    for row in rows {
+        let mut columns = row.into_iter();
+        let (Some(Value::Text(name)), permission) = (columns.next(), columns.next()) else {
+            continue;
+        };
+        if records.last().is_none_or(|last| last.name != name) {
+            records.push(RoleRecord {
+                name,
+                permissions: Vec::new(),
+            });
+        }
+        if let (Some(record), Some(Value::Text(permission))) = (records.last_mut(), permission) {
+            record.permissions.push(permission);
+        }
+    }
+    for record in &mut records {
+        record.permissions = sorted_unique(std::mem::take(&mut record.permissions));
+    }
+    records
 }
 
 fn text(s: &str) -> Value {
@@ -304,6 +357,124 @@ impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
     async fn revoke_user_refresh_tokens(&self, user_id: &str) -> Result<u64, StoreError> {
         let args = [text(user_id)];
         Ok(D::execute(&self.pool, &self.statements.revoke_user_refresh, &args).await?)
+    }
+}
+
+/// The column types of a `(role, permission)` row.
+const ROLE_ROW: [crate::user::SqlType; 2] =
+    [crate::user::SqlType::Text, crate::user::SqlType::Text];
+
+impl<U: AuthUser, D: Dialect> SqlStore<U, D> {
+    async fn role_rows(
+        &self,
+        sql: &Arc<str>,
+        args: &[Value],
+    ) -> Result<Vec<RoleRecord>, StoreError> {
+        let rows = D::fetch_all(&self.pool, sql, args, &ROLE_ROW).await?;
+        Ok(group_role_rows(rows))
+    }
+
+    async fn role_exists(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.find_role(name).await?.is_some())
+    }
+
+    async fn grant_each(&self, role: &str, permissions: &[String]) -> Result<(), StoreError> {
+        for permission in permissions {
+            let args = [text(role), text(permission)];
+            D::execute(&self.pool, &self.statements.roles.grant, &args).await?;
+        }
+        Ok(())
+    }
+}
+
+impl<U: AuthUser, D: Dialect> RoleStore for SqlStore<U, D> {
+    fn supports_roles(&self) -> bool {
+        true
+    }
+
+    async fn list_roles(&self) -> Result<Vec<RoleRecord>, StoreError> {
+        self.role_rows(&self.statements.roles.list, &[]).await
+    }
+
+    async fn find_role(&self, name: &str) -> Result<Option<RoleRecord>, StoreError> {
+        let mut records = self
+            .role_rows(&self.statements.roles.find, &[text(name)])
+            .await?;
+        Ok(records.pop())
+    }
+
+    async fn create_role(&self, name: &str, permissions: &[String]) -> Result<bool, StoreError> {
+        match D::execute(&self.pool, &self.statements.roles.insert, &[text(name)]).await {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => return Ok(false),
+            Err(error) => return Err(error.into()),
+        }
+        self.grant_each(name, permissions).await?;
+        Ok(true)
+    }
+
+    async fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        // The foreign keys cascade in tables fastauth created; tables that Python FastAuth
+        // created have no cascade, so the rows that point at the role go first.
+        // NOTE: the three deletes run without a transaction: a failure between them leaves
+        // the role in place with fewer assignments or permissions, never a dangling row.
+        let roles = &self.statements.roles;
+        let args = [text(name)];
+        D::execute(&self.pool, &roles.delete_assignments, &args).await?;
+        D::execute(&self.pool, &roles.delete_permissions, &args).await?;
+        let deleted = D::execute(&self.pool, &roles.delete, &args).await?;
+        Ok(deleted > 0)
+    }
+
+    async fn add_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        if !self.role_exists(role).await? {
+            return Ok(false);
+        }
+        self.grant_each(role, permissions).await?;
+        Ok(true)
+    }
+
+    async fn remove_permissions(
+        &self,
+        role: &str,
+        permissions: &[String],
+    ) -> Result<bool, StoreError> {
+        if !self.role_exists(role).await? {
+            return Ok(false);
+        }
+        for permission in permissions {
+            let args = [text(role), text(permission)];
+            D::execute(&self.pool, &self.statements.roles.revoke_permission, &args).await?;
+        }
+        Ok(true)
+    }
+
+    async fn assign_role(&self, user_id: &str, role: &str) -> Result<(), StoreError> {
+        let args = [text(user_id), text(role)];
+        D::execute(&self.pool, &self.statements.roles.assign, &args).await?;
+        Ok(())
+    }
+
+    async fn revoke_role(&self, user_id: &str, role: &str) -> Result<bool, StoreError> {
+        let args = [text(user_id), text(role)];
+        let deleted = D::execute(&self.pool, &self.statements.roles.unassign, &args).await?;
+        Ok(deleted > 0)
+    }
+
+    async fn user_roles(&self, user_id: &str) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let records = self
+            .role_rows(&self.statements.roles.of_user, &[text(user_id)])
+            .await?;
+        let permissions = records
+            .iter()
+            .flat_map(|record| record.permissions.iter().cloned())
+            .collect();
+        let roles = records.into_iter().map(|record| record.name).collect();
+        Ok((sorted_unique(roles), sorted_unique(permissions)))
     }
 }
 

@@ -9,12 +9,16 @@ use crate::user::{SqlType, StandardField, UserSchema};
 const SESSIONS: &str = "fastauth_sessions";
 const TOKENS: &str = "fastauth_tokens";
 const REFRESH_KIND: &str = "refresh_jti";
+const ROLES: &str = "fastauth_roles";
+const ROLE_PERMISSIONS: &str = "fastauth_role_permissions";
+const USER_ROLES: &str = "fastauth_user_roles";
 
 /// Every statement the store runs, rendered for one dialect and one user struct.
 #[derive(Debug)]
 pub(super) struct Statements {
     pub(super) table: Arc<str>,
-    /// The types of the user select list: the standard columns, then the domain columns.
+    /// The types of the user select list: the standard columns, the domain columns, then
+    /// the user's roles and permissions as JSON arrays.
     pub(super) user_types: Vec<SqlType>,
     domain_columns: Vec<&'static str>,
     pub(super) user_by_email: Arc<str>,
@@ -32,6 +36,7 @@ pub(super) struct Statements {
     pub(super) consume_refresh: Arc<str>,
     pub(super) revoke_session_refresh: Arc<str>,
     pub(super) revoke_user_refresh: Arc<str>,
+    pub(super) roles: RoleStatements,
     pub(super) create_tables: Vec<Arc<str>>,
     pub(super) list_columns: Arc<str>,
     /// `ALTER TABLE ... ADD COLUMN` for each domain column, run when the column is missing.
@@ -60,17 +65,19 @@ impl Statements {
             .collect();
         let domain: Vec<&'static str> = schema.domain_columns().map(|c| c.column).collect();
         let all_columns: Vec<&str> = standard.iter().chain(domain.iter()).copied().collect();
-        let select_list = all_columns
+        let id = schema.column_of(StandardField::Id);
+        let mut select_list = all_columns
             .iter()
             .map(|c| format!("u.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
+        select_list.push_str(&roles_of_user_columns(kind, id));
         let user_types = StandardField::ALL
             .iter()
             .map(|f| f.sql_type())
             .chain(schema.domain_columns().map(|c| c.sql_type))
+            .chain([SqlType::Text, SqlType::Text])
             .collect();
-        let id = schema.column_of(StandardField::Id);
         let email = schema.column_of(StandardField::Email);
         let password = schema.column_of(StandardField::PasswordHash);
         let updated = schema.column_of(StandardField::UpdatedAt);
@@ -169,11 +176,102 @@ impl Statements {
                 "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = '{REFRESH_KIND}'",
                 p(1)
             )),
+            roles: RoleStatements::render(kind),
             create_tables: create_tables(schema, kind),
             list_columns: arc(list_columns(kind)),
             add_domain_columns: add_domain_columns(schema, kind),
             domain_columns: domain,
         })
+    }
+}
+
+/// The two select-list entries that add a user's role names and permissions, as JSON arrays
+/// (or `NULL` for none), to a read of the users table aliased `u`. They are correlated
+/// subqueries on the primary keys of the role tables, so the read stays one indexed query.
+fn roles_of_user_columns(kind: DialectKind, id: &str) -> String {
+    let roles = kind.json_array_agg("ur.role_name");
+    let permissions = kind.json_array_agg("rp.permission");
+    format!(
+        ", (SELECT {roles} FROM {USER_ROLES} ur WHERE ur.user_id = u.{id}), \
+         (SELECT {permissions} FROM {USER_ROLES} ur \
+         JOIN {ROLE_PERMISSIONS} rp ON rp.role_name = ur.role_name WHERE ur.user_id = u.{id})"
+    )
+}
+
+/// The statements of the role store.
+#[derive(Debug)]
+pub(super) struct RoleStatements {
+    /// Every role with each of its permissions: `(name, permission or NULL)` rows.
+    pub(super) list: Arc<str>,
+    /// The rows of `list` for one role.
+    pub(super) find: Arc<str>,
+    pub(super) insert: Arc<str>,
+    pub(super) delete: Arc<str>,
+    pub(super) delete_assignments: Arc<str>,
+    pub(super) delete_permissions: Arc<str>,
+    /// Inserts a permission of a role; a permission the role has already is left alone.
+    pub(super) grant: Arc<str>,
+    pub(super) revoke_permission: Arc<str>,
+    /// Gives a user a role; a role the user holds already is left alone.
+    pub(super) assign: Arc<str>,
+    pub(super) unassign: Arc<str>,
+    /// The roles of a user with each of their permissions: `(role, permission or NULL)`.
+    pub(super) of_user: Arc<str>,
+}
+
+impl RoleStatements {
+    fn render(kind: DialectKind) -> Self {
+        let p = |n| kind.placeholder(n);
+        let list = format!(
+            "SELECT r.name, rp.permission FROM {ROLES} r \
+             LEFT JOIN {ROLE_PERMISSIONS} rp ON rp.role_name = r.name"
+        );
+        let ignore_duplicate = |column: &str| match kind {
+            DialectKind::MySql => format!(" ON DUPLICATE KEY UPDATE {column} = {column}"),
+            DialectKind::Sqlite | DialectKind::Postgres => " ON CONFLICT DO NOTHING".to_owned(),
+        };
+        Self {
+            find: arc(format!("{list} WHERE r.name = {}", p(1))),
+            list: arc(format!("{list} ORDER BY r.name")),
+            insert: arc(format!("INSERT INTO {ROLES} (name) VALUES ({})", p(1))),
+            delete: arc(format!("DELETE FROM {ROLES} WHERE name = {}", p(1))),
+            delete_assignments: arc(format!(
+                "DELETE FROM {USER_ROLES} WHERE role_name = {}",
+                p(1)
+            )),
+            delete_permissions: arc(format!(
+                "DELETE FROM {ROLE_PERMISSIONS} WHERE role_name = {}",
+                p(1)
+            )),
+            grant: arc(format!(
+                "INSERT INTO {ROLE_PERMISSIONS} (role_name, permission) VALUES ({}, {}){}",
+                p(1),
+                p(2),
+                ignore_duplicate("permission")
+            )),
+            revoke_permission: arc(format!(
+                "DELETE FROM {ROLE_PERMISSIONS} WHERE role_name = {} AND permission = {}",
+                p(1),
+                p(2)
+            )),
+            assign: arc(format!(
+                "INSERT INTO {USER_ROLES} (user_id, role_name) VALUES ({}, {}){}",
+                p(1),
+                p(2),
+                ignore_duplicate("role_name")
+            )),
+            unassign: arc(format!(
+                "DELETE FROM {USER_ROLES} WHERE user_id = {} AND role_name = {}",
+                p(1),
+                p(2)
+            )),
+            of_user: arc(format!(
+                "SELECT ur.role_name, rp.permission FROM {USER_ROLES} ur \
+                 LEFT JOIN {ROLE_PERMISSIONS} rp ON rp.role_name = ur.role_name \
+                 WHERE ur.user_id = {} ORDER BY ur.role_name",
+                p(1)
+            )),
+        }
     }
 }
 
@@ -302,10 +400,14 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
         }
     }
 
+    let (role_permissions, user_roles) = role_tables(kind, &references);
     let mut statements = vec![
         create_table(t, &users),
         create_table(SESSIONS, &sessions),
         create_table(TOKENS, &tokens),
+        create_table(ROLES, &[format!("name {key} NOT NULL PRIMARY KEY")]),
+        create_table(ROLE_PERMISSIONS, &role_permissions),
+        create_table(USER_ROLES, &user_roles),
     ];
     if !mysql {
         let email = col(StandardField::Email);
@@ -319,6 +421,27 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
         }
     }
     statements.into_iter().map(arc).collect()
+}
+
+/// The columns of `fastauth_role_permissions` and `fastauth_user_roles`. Their composite
+/// primary keys lead with the column every lookup filters on, so they double as the indexes.
+fn role_tables(kind: DialectKind, user_reference: &str) -> (Vec<String>, Vec<String>) {
+    let key = kind.column_type(SqlType::Text, true);
+    let role_reference = format!("REFERENCES {ROLES} (name) ON DELETE CASCADE");
+    let role_permissions = vec![
+        format!("role_name {key} NOT NULL"),
+        format!("permission {key} NOT NULL"),
+        "PRIMARY KEY (role_name, permission)".to_owned(),
+        format!("FOREIGN KEY (role_name) {role_reference}"),
+    ];
+    let user_roles = vec![
+        format!("user_id {key} NOT NULL"),
+        format!("role_name {key} NOT NULL"),
+        "PRIMARY KEY (user_id, role_name)".to_owned(),
+        format!("FOREIGN KEY (user_id) {user_reference}"),
+        format!("FOREIGN KEY (role_name) {role_reference}"),
+    ];
+    (role_permissions, user_roles)
 }
 
 fn create_table(name: &str, columns: &[String]) -> String {

@@ -15,6 +15,7 @@ fastauth::fastauth! {
     database: Sqlite,
     providers: [Credentials],
     roles: [Admin, Editor],
+    permissions: { Editor: [PostsWrite, PostsRead, PostsWrite] },
 }
 
 fn main() {}

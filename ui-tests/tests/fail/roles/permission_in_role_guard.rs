@@ -1,0 +1,26 @@
+use fastauth::AuthUser;
+
+#[derive(AuthUser, Clone, Debug)]
+pub struct User {
+    #[auth(id)]
+    id: String,
+    #[auth(email)]
+    email: String,
+    #[auth(password_hash)]
+    password_hash: Option<String>,
+}
+
+fastauth::fastauth! {
+    user: User,
+    database: Sqlite,
+    providers: [Credentials],
+    roles: [Admin, Editor],
+    permissions: { Editor: [PostsWrite] },
+}
+
+// A permission marker where a role is expected.
+async fn publish(_user: fastauth::HasRole<User, perm::PostsWrite>) {}
+
+fn main() {
+    let _ = publish;
+}
