@@ -45,6 +45,11 @@ impl RequestSpec {
         })
     }
 
+    /// Returns the method and path, like `GET /auth/me`.
+    pub(crate) fn request_line(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
     /// Builds a `POST` of a JSON body.
     pub(crate) fn post_json(path: &'static str, body: &serde_json::Value) -> Self {
         Self {

@@ -1,10 +1,12 @@
-//! Load benchmark of fastauth's basic example on loopback.
+//! Load benchmark of fastauth's basic and rbac examples on loopback.
 //!
-//! `cargo run --release -p fastauth-bench` builds the example and starts it with a fresh
+//! `cargo run --release -p fastauth-bench` builds the examples and starts each with a fresh
 //! SQLite file. It measures `GET /auth/me` and `POST /auth/login`, times one Argon2id
 //! verification and reads the server's memory use. Then it runs the same `/auth/me` load
-//! against a bare axum handler doing the same token check and read. BENCHMARKS.md explains
-//! each figure.
+//! against a bare axum handler doing the same token check and read. Last, it loads the rbac
+//! example's `/auth/me` and its two admin-only routes, one behind a role guard that reads
+//! the roles with the user and one behind a guard that checks only the token's claims.
+//! BENCHMARKS.md explains each figure.
 #![allow(
     clippy::print_stdout,
     reason = "the report on stdout is what this program is for"
@@ -12,6 +14,7 @@
 
 mod argon;
 mod bare;
+mod guards;
 mod load;
 mod options;
 mod report;

@@ -6,7 +6,8 @@ pub(crate) const USAGE: &str = "\
 usage: fastauth-bench [OPTIONS]
        fastauth-bench bare-server
 
-Builds the basic example in release mode, starts it on 127.0.0.1 and measures it.
+Builds the basic and rbac examples in release mode, starts them on 127.0.0.1 and
+measures them.
 
 options:
   --warmup SECONDS           load before each measured window, not recorded (default 2)
@@ -15,8 +16,11 @@ options:
   --connections N            keep-alive connections of the /auth/me runs (default 128)
   --login-connections N      keep-alive connections of the /auth/login run (default 16)
   --rounds N                 /auth/me runs per server, alternating fastauth and the bare
-                             handler; their counts are added up (default 2)
+                             handler, and runs per route on the rbac example; their counts
+                             are added up (default 2)
   --client-threads N         tokio worker threads of the load generator (default 1)
+  --no-guards                skip the rbac example's runs of /auth/me and its role-guarded
+                             routes, and build only the basic example
   --argon2-samples N         Argon2id verifications timed for the median (default 20)
   --pin                      run the servers on CPU 0 and the load generator on CPU 1
                              with taskset (needs 2 or more CPUs)
@@ -47,6 +51,8 @@ pub(crate) struct Options {
     pub(crate) client_threads: usize,
     pub(crate) argon2_samples: usize,
     pub(crate) pin: bool,
+    /// Runs the rbac example's guarded routes.
+    pub(crate) guards: bool,
 }
 
 impl Default for Options {
@@ -60,6 +66,7 @@ impl Default for Options {
             client_threads: 1,
             argon2_samples: 20,
             pin: false,
+            guards: true,
         }
     }
 }
@@ -83,6 +90,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
                 options.duration = Duration::from_secs(3);
             }
             "--pin" => options.pin = true,
+            "--no-guards" => options.guards = false,
             "--warmup" => options.warmup = seconds(&arg, &value(&arg)?, 0)?,
             "--duration" => options.duration = seconds(&arg, &value(&arg)?, 1)?,
             "--connections" => options.connections = count(&arg, &value(&arg)?, 10_000)?,
@@ -134,6 +142,26 @@ mod tests {
         assert_eq!(options.connections, 128);
         assert_eq!(options.duration, Duration::from_secs(10));
         assert!(!options.pin);
+        assert!(options.guards);
+    }
+
+    #[test]
+    fn quick_keeps_guards() {
+        let Ok(Command::Bench(options)) = parse_words(&["--quick"]) else {
+            panic!("expected a benchmark command");
+        };
+        assert_eq!(options.duration, Duration::from_secs(3));
+        assert_eq!(options.warmup, Duration::from_secs(1));
+        assert!(options.guards);
+    }
+
+    #[test]
+    fn no_guards_skips_rbac() {
+        let Ok(Command::Bench(options)) = parse_words(&["--quick", "--no-guards"]) else {
+            panic!("expected a benchmark command");
+        };
+        assert_eq!(options.duration, Duration::from_secs(3));
+        assert!(!options.guards);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::argon;
+use crate::guards::{self, GuardMeasurements};
 use crate::load::Outcome;
 use crate::options::Options;
 use crate::run::{Measurements, Memory};
@@ -80,13 +81,20 @@ fn cpu_times() -> Option<(u64, u64)> {
 pub(crate) fn print(machine: &Machine, options: &Options, m: &Measurements) {
     print_setup(machine, options);
     print_me(options, m);
+    if let Some(guards) = &m.guards {
+        print_guards(options, guards);
+    }
     let login_target = print_login(machine, options, m);
     print_memory(m);
     print_targets(m, login_target);
 }
 
 fn print_setup(machine: &Machine, options: &Options) {
-    println!("fastauth benchmark: the basic example (SQLite) on 127.0.0.1");
+    if options.guards {
+        println!("fastauth benchmark: the basic and rbac examples (SQLite) on 127.0.0.1");
+    } else {
+        println!("fastauth benchmark: the basic example (SQLite) on 127.0.0.1");
+    }
     println!("machine: {} CPUs, {}", machine.cpus, machine.cpu_model);
     if let Some(busy) = machine.busy_before {
         println!("CPU busy over 1 s before the run: {:.0} %", busy * 100.0);
@@ -111,8 +119,13 @@ fn print_setup(machine: &Machine, options: &Options) {
             options.client_threads, machine.cpus
         );
     }
+    let loads = if options.guards {
+        "/auth/me and each rbac route"
+    } else {
+        "/auth/me"
+    };
     println!(
-        "windows: {} s warm-up, then {} s measured, per run; /auth/me: {} rounds per server, \
+        "windows: {} s warm-up, then {} s measured, per run; {loads}: {} rounds per server, \
          alternating, added up",
         options.warmup.as_secs(),
         options.duration.as_secs(),
@@ -138,6 +151,43 @@ fn print_me(options: &Options, m: &Measurements) {
     );
     print_first_error("fastauth", &m.fastauth_me);
     print_first_error("bare handler", &m.bare_me);
+    println!();
+}
+
+/// Prints the rbac example's routes side by side, each with its share of `/auth/me`'s
+/// throughput on the same server.
+fn print_guards(options: &Options, measurements: &GuardMeasurements) {
+    println!(
+        "rbac example with roles in access tokens: GET with the admin's access token, {} \
+         keep-alive connections",
+        options.connections
+    );
+    println!(
+        "  {:<18} {:<13} {:>12} {:>9} {:>9} {:>8} {:>13}",
+        "route", "guard", "requests/s", "p50 ms", "p99 ms", "errors", "of /auth/me"
+    );
+    let rows = [
+        ("/auth/me", "none", &measurements.me),
+        (guards::ROLE_ROUTE, "HasRole", &measurements.role),
+        (guards::CLAIMS_ROUTE, "HasRoleClaim", &measurements.claims),
+    ];
+    for (route, guard, outcome) in rows {
+        println!(
+            "  {route:<18} {guard:<13} {:>12.1} {:>9.2} {:>9.2} {:>8} {:>11.1} %",
+            outcome.rate(),
+            outcome.latency_ms(0.50),
+            outcome.latency_ms(0.99),
+            outcome.errors,
+            share(outcome, &measurements.me) * 100.0
+        );
+    }
+    println!(
+        "  HasRole checks the roles loaded by /auth/me's one read; HasRoleClaim checks the \
+         token's roles claim and reads nothing"
+    );
+    for (route, _, outcome) in rows {
+        print_first_error(route, outcome);
+    }
     println!();
 }
 
@@ -248,11 +298,11 @@ fn verdict(passed: bool, text: &str) {
     println!("  {word}  {text}");
 }
 
-/// fastauth's throughput over the bare handler's; 0 when the bare handler served nothing.
-fn share(fastauth: &Outcome, bare: &Outcome) -> f64 {
-    let bare_rate = bare.rate();
-    if bare_rate > 0.0 {
-        fastauth.rate() / bare_rate
+/// The throughput of `measured` over that of `reference`; 0 when `reference` served nothing.
+fn share(measured: &Outcome, reference: &Outcome) -> f64 {
+    let reference_rate = reference.rate();
+    if reference_rate > 0.0 {
+        measured.rate() / reference_rate
     } else {
         0.0
     }

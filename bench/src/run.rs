@@ -1,5 +1,5 @@
-//! The benchmark's steps, in order: Argon2 timing, the example server's runs, then the
-//! reference server's run.
+//! The benchmark's steps, in order: Argon2 timing, the basic example's and the reference
+//! server's `/auth/me` runs, the login run, then the rbac example's guarded routes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use std::time::Duration;
 use hyper::StatusCode;
 use serde_json::json;
 
+use crate::guards::GuardMeasurements;
 use crate::load::{self, Outcome, Plan, RequestSpec};
 use crate::options::Options;
 use crate::server::{Launch, ServerProcess};
@@ -20,7 +21,8 @@ const RSS_SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
 /// An upper bound on RSS samples per server: 20 rounds of two one-hour windows.
 const MAX_RSS_SAMPLES: u64 = 20 * 2 * 3_600 * 20;
 const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "correct-horse-battery-staple-42";
+/// The password of every account the benchmark registers.
+pub(crate) const PASSWORD: &str = "correct-horse-battery-staple-42";
 
 /// A server's memory use, in KiB.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,8 @@ pub(crate) struct Measurements {
     pub(crate) login: Outcome,
     pub(crate) bare_me: Outcome,
     pub(crate) bare_memory: Memory,
+    /// The rbac example's runs; `None` with `--no-guards`.
+    pub(crate) guards: Option<GuardMeasurements>,
 }
 
 /// Runs every step; the servers are stopped on success and killed on any error.
@@ -54,8 +58,20 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
             .await
             .map_err(|e| format!("the Argon2 task failed: {e}"))??;
 
-    eprintln!("building the basic example (cargo build --release -p basic)...");
-    let basic = crate::server::build_basic().await?;
+    let packages: &[&str] = if options.guards {
+        &["basic", "rbac"]
+    } else {
+        &["basic"]
+    };
+    eprintln!(
+        "building the examples (cargo build --release -p {})...",
+        packages.join(" -p ")
+    );
+    let mut programs = crate::server::build_examples(packages).await?.into_iter();
+    let basic = programs
+        .next()
+        .ok_or("cargo build returned no executable")?;
+    let rbac = programs.next();
     let own_exe =
         std::env::current_exe().map_err(|e| format!("locating this executable failed: {e}"))?;
     let scratch = tempfile::Builder::new()
@@ -71,6 +87,7 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
         name: "basic example",
         program: &basic,
         args: &[],
+        env: &[],
         database_url: &database_url,
         log_path: &fastauth_log,
         pin_to_cpu0: options.pin,
@@ -82,13 +99,14 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
     );
     tokio::time::sleep(SETTLE).await;
     let fastauth_rest = fastauth.rss_kib()?;
-    let token = register(fastauth.addr).await?;
+    let token = register(fastauth.addr, EMAIL).await?;
 
     let bare_log = scratch.path().join("bare.log");
     let bare = ServerProcess::start(&Launch {
         name: "bare handler",
         program: &own_exe,
         args: &["bare-server"],
+        env: &[],
         database_url: &database_url,
         log_path: &bare_log,
         pin_to_cpu0: options.pin,
@@ -109,8 +127,8 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
     let (fastauth_me, fastauth_memory, bare_me, bare_memory) = {
         let fastauth_watch = MemoryWatch::start(&fastauth, fastauth_rest);
         let bare_watch = MemoryWatch::start(&bare, bare_rest);
-        let (fastauth_me, bare_me) =
-            alternate_me_runs(&fastauth, &bare, &me, me_plan, options.rounds).await;
+        let [fastauth_me, bare_me] =
+            alternate_runs([(&fastauth, &me), (&bare, &me)], me_plan, options.rounds).await;
         let fastauth_memory = fastauth_watch.finish(&fastauth).await?;
         let bare_memory = bare_watch.finish(&bare).await?;
         (fastauth_me, fastauth_memory, bare_me, bare_memory)
@@ -130,6 +148,11 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
     let login = load::run(fastauth.addr, &login, login_plan).await;
     fastauth.stop().await;
 
+    let guards = match rbac {
+        Some(rbac) => Some(crate::guards::run(options, &rbac, scratch.path()).await?),
+        None => None,
+    };
+
     Ok(Measurements {
         verify_time,
         fastauth_me,
@@ -137,43 +160,39 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
         login,
         bare_me,
         bare_memory,
+        guards,
     })
 }
 
-/// Runs the `/auth/me` load `rounds` times on each server, fastauth first in each round,
-/// so a slow phase of the machine weighs on both alike.
-async fn alternate_me_runs(
-    fastauth: &ServerProcess,
-    bare: &ServerProcess,
-    me: &RequestSpec,
+/// Runs each pair's load `rounds` times, in the given order within each round, so a slow
+/// phase of the machine weighs on every pair alike. Returns each pair's counts added up.
+pub(crate) async fn alternate_runs<const N: usize>(
+    pairs: [(&ServerProcess, &RequestSpec); N],
     plan: Plan,
     rounds: usize,
-) -> (Outcome, Outcome) {
-    let mut totals: [Option<Outcome>; 2] = [None, None];
+) -> [Outcome; N] {
+    let mut totals: [Option<Outcome>; N] = std::array::from_fn(|_| None);
     for round in 1..=rounds {
-        for (total, server) in totals.iter_mut().zip([fastauth, bare]) {
+        for (total, (server, spec)) in totals.iter_mut().zip(pairs) {
             eprintln!(
-                "GET /auth/me on the {}, {} connections, round {round} of {rounds}...",
-                server.name, plan.connections
+                "{} on the {}, {} connections, round {round} of {rounds}...",
+                spec.request_line(),
+                server.name,
+                plan.connections
             );
-            let outcome = load::run(server.addr, me, plan).await;
+            let outcome = load::run(server.addr, spec, plan).await;
             match total {
                 Some(total) => total.merge(outcome),
                 None => *total = Some(outcome),
             }
         }
     }
-    let [fastauth_total, bare_total] = totals;
-    let empty = || load::Outcome::empty(Duration::ZERO);
-    (
-        fastauth_total.unwrap_or_else(empty),
-        bare_total.unwrap_or_else(empty),
-    )
+    totals.map(|total| total.unwrap_or_else(|| Outcome::empty(Duration::ZERO)))
 }
 
-/// Registers the benchmark's user and returns its access token.
-async fn register(addr: SocketAddr) -> Result<String, String> {
-    let body = json!({ "email": EMAIL, "password": PASSWORD });
+/// Registers an account with [`PASSWORD`] and returns its access token.
+pub(crate) async fn register(addr: SocketAddr, email: &str) -> Result<String, String> {
+    let body = json!({ "email": email, "password": PASSWORD });
     let spec = RequestSpec::post_json("/auth/register", &body);
     let (status, body) = load::send_once(addr, &spec).await?;
     if status != StatusCode::CREATED {
@@ -190,14 +209,15 @@ async fn register(addr: SocketAddr) -> Result<String, String> {
 
 /// Sends the request once and fails unless the status is 200, so a broken setup stops the
 /// benchmark before it measures error responses.
-async fn check_ok(addr: SocketAddr, spec: &RequestSpec) -> Result<(), String> {
+pub(crate) async fn check_ok(addr: SocketAddr, spec: &RequestSpec) -> Result<(), String> {
     let (status, body) = load::send_once(addr, spec).await?;
     if status == StatusCode::OK {
         Ok(())
     } else {
         let text = String::from_utf8_lossy(&body);
         Err(format!(
-            "the check request to {addr} returned {status}: {text}"
+            "the check request {} to {addr} returned {status}: {text}",
+            spec.request_line()
         ))
     }
 }

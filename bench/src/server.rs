@@ -12,21 +12,25 @@ use tokio::process::{Child, ChildStdout, Command};
 /// one dummy password and migrates the database before it binds.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The secret both servers sign and verify with: fixed, so the runs are repeatable.
+/// The secret every server signs and verifies with: fixed, so the runs are repeatable.
 pub(crate) const SECRET: &str = "fastauth-bench-secret-0123456789abcdef";
 
-/// Builds the basic example in release mode and returns the path of its executable.
+/// Builds the named example packages in release mode with one cargo command and returns
+/// the path of each one's executable, in the order of `packages`.
 ///
 /// Runs the same cargo that runs this benchmark, so `cargo run --release -p fastauth-bench`
 /// is the only command a reader types.
-pub(crate) async fn build_basic() -> Result<PathBuf, String> {
+pub(crate) async fn build_examples(packages: &[&str]) -> Result<Vec<PathBuf>, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .ok_or("the bench crate has no parent folder")?;
-    let output = Command::new(cargo)
-        .current_dir(workspace)
-        .args(["build", "--release", "-p", "basic"])
+    let mut command = Command::new(cargo);
+    command.current_dir(workspace).args(["build", "--release"]);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    let output = command
         .arg("--message-format=json-render-diagnostics")
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
@@ -35,19 +39,31 @@ pub(crate) async fn build_basic() -> Result<PathBuf, String> {
         .map_err(|e| format!("running cargo build failed: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "cargo build --release -p basic failed: {}",
+            "cargo build --release -p {} failed: {}",
+            packages.join(" -p "),
             output.status
         ));
     }
 
     let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
+    let messages: Vec<serde_json::Value> = stdout
         .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter(|message| message["target"]["name"] == "basic")
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter(|message: &serde_json::Value| message["reason"] == "compiler-artifact")
+        .collect();
+    packages
+        .iter()
+        .map(|package| executable_of(&messages, package))
+        .collect()
+}
+
+/// Finds the executable of the binary target named `name` among cargo's artifact messages.
+fn executable_of(messages: &[serde_json::Value], name: &str) -> Result<PathBuf, String> {
+    messages
+        .iter()
+        .filter(|message| message["target"]["name"] == name)
         .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo build reported no executable for the basic example".to_owned())
+        .ok_or_else(|| format!("cargo build reported no executable for the {name} example"))
 }
 
 /// How to launch one server.
@@ -57,6 +73,8 @@ pub(crate) struct Launch<'a> {
     pub(crate) name: &'static str,
     pub(crate) program: &'a Path,
     pub(crate) args: &'a [&'a str],
+    /// Variables set besides `FASTAUTH_BIND`, `DATABASE_URL` and `FASTAUTH_SECRET`.
+    pub(crate) env: &'a [(&'a str, &'a str)],
     pub(crate) database_url: &'a str,
     /// The file that receives standard error, so a chatty server cannot fill a pipe and block.
     pub(crate) log_path: &'a Path,
@@ -93,6 +111,7 @@ impl ServerProcess {
             .env("FASTAUTH_BIND", "127.0.0.1:0")
             .env("DATABASE_URL", launch.database_url)
             .env("FASTAUTH_SECRET", SECRET)
+            .envs(launch.env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -192,6 +211,20 @@ mod tests {
     fn listening_line_parsed() {
         let addr = parse_listening_line("fastauth-example listening on http://127.0.0.1:4321\n");
         assert_eq!(addr, Ok("127.0.0.1:4321".parse().unwrap()));
+    }
+
+    #[test]
+    fn executable_found_by_target_name() {
+        let messages = [
+            serde_json::json!({"target": {"name": "basic"}, "executable": "/t/basic"}),
+            serde_json::json!({"target": {"name": "rbac"}, "executable": null}),
+            serde_json::json!({"target": {"name": "rbac"}, "executable": "/t/rbac"}),
+        ];
+        assert_eq!(
+            executable_of(&messages, "rbac"),
+            Ok(PathBuf::from("/t/rbac"))
+        );
+        assert!(executable_of(&messages, "full").is_err());
     }
 
     #[test]
