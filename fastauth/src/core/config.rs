@@ -199,6 +199,10 @@ impl PasswordConfig {
 /// character passes.
 type PasswordRule = (bool, fn(char) -> bool, &'static str);
 
+/// The longest accepted token lifetime: ten years. Longer ones would overflow the
+/// timestamps computed from them.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// Everything [`crate::Auth`] needs besides its store.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -320,6 +324,16 @@ impl AuthConfig {
         ] {
             if ttl.as_secs() == 0 {
                 return Err(ConfigError::new(setting, "must be at least one second"));
+            }
+            if ttl > MAX_TOKEN_TTL {
+                return Err(ConfigError::new(
+                    setting,
+                    format!(
+                        "{} seconds is longer than the maximum of {} (ten years)",
+                        ttl.as_secs(),
+                        MAX_TOKEN_TTL.as_secs()
+                    ),
+                ));
             }
         }
         let p = &self.password;

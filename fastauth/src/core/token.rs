@@ -29,9 +29,12 @@ pub enum TokenType {
 pub struct Claims {
     /// The user id.
     pub sub: String,
-    /// The token id (cuid2).
+    /// The token id (cuid2). Empty when a token from elsewhere has none; such a refresh
+    /// token is never in the allowlist.
+    #[serde(default)]
     pub jti: String,
-    /// Issue time, Unix seconds.
+    /// Issue time, Unix seconds; 0 when a token from elsewhere has none.
+    #[serde(default)]
     pub iat: i64,
     /// Expiry, Unix seconds; the token is valid through this second.
     pub exp: i64,
@@ -262,7 +265,7 @@ impl TokenSigner {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| classify(&e))?;
         let claims = data.claims;
-        if claims.sub.is_empty() || claims.jti.is_empty() {
+        if claims.sub.is_empty() {
             return Err(TokenError::Invalid);
         }
         if claims.iat > OffsetDateTime::now_utc().unix_timestamp() {

@@ -11,6 +11,10 @@ use super::error::ApiError;
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// How long a client may take to send a body of at most [`MAX_BODY_BYTES`]; a slower one
+/// would hold a connection and a task without limit.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Field names whose values never appear in an error body.
 const SECRET_FIELDS: [&str; 4] = ["password", "new_password", "current_password", "token"];
 
@@ -42,9 +46,55 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 String::from_utf8_lossy(&bytes).chars().take(256).collect(),
             ))),
             // Without a Content-Type header the body is still parsed as JSON.
-            _ => parse_object(&bytes).map(JsonBody),
+            _ => {
+                let object = parse_object(&bytes)?;
+                if let Some(object) = &object {
+                    reject_nul_characters(object)?;
+                }
+                Ok(JsonBody(object))
+            }
         }
     }
+}
+
+/// Rejects a body with a NUL character in any string: PostgreSQL cannot store one in text,
+/// and no auth field has a use for it.
+fn reject_nul_characters(object: &Map<String, Value>) -> Result<(), ApiError> {
+    fn find(value: &Value, path: &mut Vec<Value>) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().enumerate().any(|(index, item)| {
+                path.push(Value::from(index));
+                let found = find(item, path);
+                if !found {
+                    path.pop();
+                }
+                found
+            }),
+            Value::Object(map) => map.iter().any(|(key, item)| {
+                path.push(Value::from(key.as_str()));
+                let found = key.contains('\0') || find(item, path);
+                if !found {
+                    path.pop();
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = vec![Value::from("body")];
+    for (key, value) in object {
+        path.push(Value::from(key.as_str()));
+        if key.contains('\0') || find(value, &mut path) {
+            return Err(ApiError::validation(vec![json!({
+                "type": "string_pattern_mismatch",
+                "loc": path,
+                "msg": "String should not contain a NUL character",
+            })]));
+        }
+        path.pop();
+    }
+    Ok(())
 }
 
 /// Checks for `application/json` or a `+json` media type, parameters ignored.
@@ -71,7 +121,18 @@ fn not_an_object(input: Value) -> ApiError {
 
 async fn read_limited(body: Body) -> Result<Vec<u8>, ApiError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
-    match limited.collect().await {
+    let Ok(collected) = tokio::time::timeout(BODY_READ_TIMEOUT, limited.collect()).await else {
+        tracing::info!(
+            target: "fastauth::http",
+            timeout_seconds = BODY_READ_TIMEOUT.as_secs(),
+            "request body not received in time"
+        );
+        return Err(ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "Request body not received in time",
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
             Err(ApiError::body_too_large())
@@ -369,6 +430,17 @@ mod tests {
         fields.required_string("password");
         let error = fields.finish().unwrap_err();
         assert!(error.body()["detail"][0].get("input").is_none());
+    }
+
+    #[test]
+    fn nul_characters_are_rejected() {
+        let body = object(json!({"a": "fine", "b": {"c": ["x", "y\u{0}"]}}));
+        let error = reject_nul_characters(&body).unwrap_err();
+        assert_eq!(
+            error.body()["detail"][0]["loc"],
+            json!(["body", "b", "c", 1])
+        );
+        assert!(reject_nul_characters(&object(json!({"a": "fine"}))).is_ok());
     }
 
     #[test]

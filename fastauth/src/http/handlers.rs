@@ -19,6 +19,9 @@ use crate::user::AuthUser;
 
 /// The longest `name` accepted, in characters.
 const MAX_NAME_CHARS: usize = 256;
+/// The longest string accepted in a `#[auth(register)]` field of the app's own, in
+/// characters, as for `image`.
+const MAX_REGISTER_FIELD_CHARS: usize = 2048;
 /// The longest `User-Agent` kept on a session, in characters.
 const MAX_USER_AGENT_CHARS: usize = 512;
 /// The name of the cookie that carries the refresh token in cookie mode.
@@ -97,6 +100,24 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: Declared
 fn register_fields<U: AuthUser>(
     object: &serde_json::Map<String, Value>,
 ) -> Result<U::Register, Value> {
+    let register_columns = U::SCHEMA
+        .columns
+        .iter()
+        .filter(|c| c.register && c.role.is_none());
+    for column in register_columns {
+        if let Some(Value::String(text)) = object.get(column.field)
+            && text.chars().count() > MAX_REGISTER_FIELD_CHARS
+        {
+            return Err(json!({
+                "type": "string_too_long",
+                "loc": ["body", column.field],
+                "msg": format!(
+                    "String should have at most {MAX_REGISTER_FIELD_CHARS} characters"
+                ),
+                "ctx": { "max_length": MAX_REGISTER_FIELD_CHARS },
+            }));
+        }
+    }
     let value = Value::Object(object.clone());
     serde_path_to_error::deserialize::<_, U::Register>(value).map_err(|error| {
         let mut loc = vec![Value::from("body")];

@@ -40,6 +40,9 @@ macro_rules! on_every_database {
 
 on_every_database! {
     register::register_returns_token_pair,
+    register::register_accents_are_distinct,
+    register::register_rejects_nul_character,
+    register::register_limits_own_field_length,
     register::register_duplicate_email_conflicts,
     register::register_checks_password_policy,
     register::register_policy_before_duplicate,

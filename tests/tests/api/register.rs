@@ -301,3 +301,46 @@ pub(crate) async fn register_default_password_parameters(db: &TestDb) {
     );
     app.login("ada@example.com").await;
 }
+
+/// Addresses that differ only by an accent or by a character a case-insensitive collation
+/// folds are distinct accounts on every database, MariaDB included.
+pub(crate) async fn register_accents_are_distinct(db: &TestDb) {
+    let app = db.app(config()).await;
+    let plain = json!({ "email": "resume@example.com", "password": PASSWORD });
+    let accented = json!({ "email": "résumé@example.com", "password": "another password" });
+    let first = app.post("/auth/register", &plain).await;
+    assert_eq!(first.status.as_u16(), 201, "{}", first.text);
+    let second = app.post("/auth/register", &accented).await;
+    assert_eq!(second.status.as_u16(), 201, "{}", second.text);
+
+    let login = json!({ "email": "résumé@example.com", "password": PASSWORD });
+    let reply = app.post("/auth/login", &login).await;
+    assert_eq!(reply.status.as_u16(), 401, "{}", reply.text);
+    assert_eq!(reply.json["detail"], "Invalid email or password");
+}
+
+/// A NUL character, which PostgreSQL cannot store in text, is a 422 on every database.
+pub(crate) async fn register_rejects_nul_character(db: &TestDb) {
+    let app = db.app(config()).await;
+    let body = json!({ "email": "nul@example.com", "password": PASSWORD, "name": "a\u{0}b" });
+    let reply = app.post("/auth/register", &body).await;
+    assert_eq!(reply.status.as_u16(), 422, "{}", reply.text);
+    assert_eq!(reply.json["detail"][0]["type"], "string_pattern_mismatch");
+    assert_eq!(reply.json["detail"][0]["loc"], json!(["body", "name"]));
+}
+
+/// A register field of the app's own is capped like `image`: 2048 characters.
+pub(crate) async fn register_limits_own_field_length(db: &TestDb) {
+    let app = db.app(config()).await;
+    let long =
+        json!({ "email": "long@example.com", "password": PASSWORD, "company": "c".repeat(2049) });
+    let reply = app.post("/auth/register", &long).await;
+    assert_eq!(reply.status.as_u16(), 422, "{}", reply.text);
+    assert_eq!(reply.json["detail"][0]["type"], "string_too_long");
+    assert_eq!(reply.json["detail"][0]["loc"], json!(["body", "company"]));
+
+    let fits =
+        json!({ "email": "long@example.com", "password": PASSWORD, "company": "c".repeat(2048) });
+    let reply = app.post("/auth/register", &fits).await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+}

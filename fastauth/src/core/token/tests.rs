@@ -194,7 +194,7 @@ fn future_iat_and_nbf_are_rejected() {
 
 #[test]
 fn missing_exp_or_sub_is_rejected() {
-    for field in ["exp", "sub", "type", "jti"] {
+    for field in ["exp", "sub", "type"] {
         let mut claims = fastauth_claims();
         claims.as_object_mut().unwrap().remove(field);
         let token = forge(json!({"alg": "HS256"}), claims, SECRET.as_bytes());
@@ -210,6 +210,18 @@ fn missing_exp_or_sub_is_rejected() {
         default_signer().verify(&token, TokenType::Access),
         Err(TokenError::Invalid)
     );
+}
+
+#[test]
+fn missing_iat_and_jti_are_accepted() {
+    // The verification rules check `iat` only when present and do not require `jti`.
+    for field in ["iat", "jti"] {
+        let mut claims = fastauth_claims();
+        claims.as_object_mut().unwrap().remove(field);
+        let token = forge(json!({"alg": "HS256"}), claims, SECRET.as_bytes());
+        let verified = default_signer().verify(&token, TokenType::Access);
+        assert!(verified.is_ok(), "a token without `{field}`: {verified:?}");
+    }
 }
 
 #[test]

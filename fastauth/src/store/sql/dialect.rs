@@ -73,8 +73,13 @@ impl DialectKind {
     /// MySQL only allows for bounded strings.
     pub(crate) fn column_type(self, sql_type: SqlType, key: bool) -> &'static str {
         match (self, sql_type) {
-            (DialectKind::MySql, SqlType::Text) if key => "VARCHAR(255)",
-            (DialectKind::MySql, SqlType::Text) => "TEXT",
+            // A binary collation compares strings exactly, as the other databases do: the
+            // server's default (`utf8mb4_general_ci`) would make `résumé@example.com` and
+            // `resume@example.com` one account, and `ADMIN` the role `admin`.
+            (DialectKind::MySql, SqlType::Text) if key => {
+                "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            }
+            (DialectKind::MySql, SqlType::Text) => "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
             (_, SqlType::Text) => "VARCHAR",
             (_, SqlType::Bool) => "BOOLEAN",
             (_, SqlType::SmallInt) => "SMALLINT",

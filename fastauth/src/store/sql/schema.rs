@@ -321,23 +321,25 @@ fn zero_literal(sql_type: SqlType, kind: DialectKind) -> &'static str {
 
 fn domain_column_ddl(column: &crate::user::ColumnDef, kind: DialectKind) -> String {
     let ty = kind.column_type(column.sql_type, false);
-    let null = if column.nullable { "NULL" } else { "NOT NULL" };
-    format!("{} {ty} {null}", column.column)
+    if column.nullable {
+        format!("{} {ty} NULL", column.column)
+    } else {
+        // A default lets rows be inserted by code that does not know the column: Python
+        // FastAuth, or another app struct on the same table.
+        let zero = zero_literal(column.sql_type, kind);
+        format!("{} {ty} NOT NULL DEFAULT {zero}", column.column)
+    }
 }
 
 fn add_domain_columns(schema: &UserSchema, kind: DialectKind) -> Vec<(String, Arc<str>)> {
     schema
         .domain_columns()
         .map(|column| {
-            let mut ddl = format!(
+            let ddl = format!(
                 "ALTER TABLE {} ADD COLUMN {}",
                 schema.table,
                 domain_column_ddl(column, kind)
             );
-            if !column.nullable {
-                ddl.push_str(" DEFAULT ");
-                ddl.push_str(zero_literal(column.sql_type, kind));
-            }
             (column.column.to_owned(), arc(ddl))
         })
         .collect()
