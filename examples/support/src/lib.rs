@@ -72,6 +72,7 @@ pub struct Settings {
 impl Settings {
     /// Reads every variable.
     pub fn from_env() -> Result<Self, SettingError> {
+        reject_unsupported_settings()?;
         let bind_text = var("FASTAUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
             invalid(
@@ -202,6 +203,64 @@ fn is_dev_host(base_url: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Rejects the variables of capabilities this version does not have, so that a server
+/// never runs without a protection its operator asked for.
+fn reject_unsupported_settings() -> Result<(), SettingError> {
+    let unsupported = |name: &str| {
+        SettingError(format!(
+            "{name} is not supported by this version yet: unset it"
+        ))
+    };
+    if boolean("FASTAUTH_REQUIRE_VERIFIED_EMAIL", false)? {
+        return Err(unsupported("FASTAUTH_REQUIRE_VERIFIED_EMAIL=true"));
+    }
+    if let Some(transport) = var("FASTAUTH_EMAIL") {
+        match transport.to_ascii_lowercase().as_str() {
+            "console" => {}
+            "smtp" | "webhook" => return Err(unsupported("FASTAUTH_EMAIL")),
+            _ => {
+                return Err(invalid(
+                    "FASTAUTH_EMAIL",
+                    &transport,
+                    "console, smtp or webhook",
+                ));
+            }
+        }
+    }
+    for name in ["FASTAUTH_MAX_LOGIN_ATTEMPTS", "FASTAUTH_LOCKOUT_SECONDS"] {
+        if let Some(value) = var(name) {
+            if value.parse::<u64>().map_or(true, |n| n == 0) {
+                return Err(invalid(name, &value, "a whole number above 0"));
+            }
+            return Err(unsupported(name));
+        }
+    }
+    if let Some(value) = var("FASTAUTH_RATE_LIMIT") {
+        let valid = value.split_once('/').is_some_and(|(count, seconds)| {
+            count.parse::<u32>().is_ok_and(|n| n > 0) && seconds.parse::<u32>().is_ok_and(|n| n > 0)
+        });
+        if !valid {
+            return Err(invalid(
+                "FASTAUTH_RATE_LIMIT",
+                &value,
+                "<count>/<seconds>, like 10/60",
+            ));
+        }
+        return Err(unsupported("FASTAUTH_RATE_LIMIT"));
+    }
+    for name in [
+        "GOOGLE_CLIENT_ID",
+        "GITHUB_CLIENT_ID",
+        "FASTAUTH_CORS_ORIGINS",
+        "FASTAUTH_JWT_PRIVATE_KEY",
+    ] {
+        if var(name).is_some() {
+            return Err(unsupported(name));
+        }
+    }
+    Ok(())
+}
+
 /// Prints `message` as one line on standard error and exits with status 2.
 pub fn exit_with(message: &dyn std::fmt::Display) -> ! {
     eprintln!("error: {message}");
@@ -210,16 +269,26 @@ pub fn exit_with(message: &dyn std::fmt::Display) -> ! {
 
 /// Logs to standard error, filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let filter = match var("RUST_LOG") {
+        None => tracing_subscriber::EnvFilter::new("info"),
+        Some(value) => tracing_subscriber::EnvFilter::try_new(&value).unwrap_or_else(|e| {
+            exit_with(&invalid("RUST_LOG", &value, &format!("a log filter ({e})")))
+        }),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
 
+/// How long requests in flight may run after SIGTERM or Ctrl-C before the server stops.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Binds, prints `fastauth-example listening on http://host:port` on standard output, and
-/// serves until SIGTERM or Ctrl-C, letting requests in flight finish.
+/// serves until SIGTERM or Ctrl-C, letting requests in flight finish for up to
+/// [`SHUTDOWN_GRACE`].
 pub async fn serve(router: axum::Router, bind: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(bind).await?;
     let local = listener.local_addr()?;
@@ -238,9 +307,26 @@ pub async fn serve(router: axum::Router, bind: SocketAddr) -> std::io::Result<()
         stdout.flush()?;
     }
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    let server = axum::serve(listener, service).with_graceful_shutdown(signal);
+    // A client that stalls mid-request would otherwise keep the server alive forever.
+    let deadline = async move {
+        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server.into_future() => result?,
+        () = deadline => {
+            tracing::warn!(
+                grace_seconds = SHUTDOWN_GRACE.as_secs(),
+                "requests still in flight after the grace period: stopping anyway"
+            );
+        }
+    }
     tracing::info!("server stopped");
     Ok(())
 }
