@@ -41,6 +41,7 @@ pub(crate) fn parse_container_args(attrs: &[Attribute], errors: &mut Accumulator
     for item in auth_items(attrs, errors) {
         match item {
             AuthItem::Value(key, value) if key == TABLE => {
+                check_identifier(&value, errors);
                 set_once(&mut args.table, &key, value, errors);
             }
             AuthItem::Word(key) | AuthItem::Value(key, _) => {
@@ -60,6 +61,7 @@ pub(crate) fn parse_field_args(attrs: &[Attribute], errors: &mut Accumulator) ->
                 set_once(&mut args.register, &key, key.clone(), errors);
             }
             AuthItem::Value(key, value) if key == COLUMN => {
+                check_identifier(&value, errors);
                 set_once(&mut args.column, &key, value, errors);
             }
             AuthItem::Word(key) => match Role::from_key(&key.to_string()) {
@@ -131,6 +133,27 @@ fn item_from_meta(meta: &NestedMeta) -> Result<AuthItem> {
             "`{key}(...)` is not a valid key: write `{key}` or `{key} = \"...\"`"
         ))
         .with_span(meta)),
+    }
+}
+
+/// Reports a table or column name that is not a plain SQL identifier: the runtime splices
+/// these names into SQL text, and would reject them at start-up anyway.
+fn check_identifier(name: &LitStr, errors: &mut Accumulator) {
+    let text = name.value();
+    let mut chars = text.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && text.len() <= 63;
+    if !valid {
+        errors.push(
+            Error::custom(format!(
+                "`{text}` is not a plain SQL identifier: use ASCII letters, digits and `_`, \
+                 starting with a letter or `_`, at most 63 characters"
+            ))
+            .with_span(name),
+        );
     }
 }
 
