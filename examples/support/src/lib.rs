@@ -288,7 +288,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Binds, prints `fastauth-example listening on http://host:port` on standard output, and
 /// serves until SIGTERM or Ctrl-C, letting requests in flight finish for up to
-/// [`SHUTDOWN_GRACE`].
+/// 10 s (`SHUTDOWN_GRACE`).
 pub async fn serve(router: axum::Router, bind: SocketAddr) -> std::io::Result<()> {
     let listener = TcpListener::bind(bind).await?;
     let local = listener.local_addr()?;
