@@ -317,7 +317,8 @@ impl AuthConfig {
     }
 
     /// Sets the public base URL of the service, like `https://app.example.com`. Cookies are
-    /// `Secure` unless this URL is plain `http` or [`CookieConfig::secure`] says otherwise.
+    /// `Secure` unless this URL is plain `http`, and an explicit [`CookieConfig::secure`]
+    /// overrides that default.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self

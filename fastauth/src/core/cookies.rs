@@ -1,6 +1,6 @@
 //! Token delivery: bearer tokens in the body, or cookies guarded by a CSRF double submit.
 
-/// How sign-in responses hand the tokens to the client.
+/// The way sign-in responses hand the tokens to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TokenDelivery {
     /// A `TokenPair` JSON body; the client sends `Authorization: Bearer`. FastAuth calls
@@ -25,7 +25,7 @@ pub enum SameSite {
 }
 
 impl SameSite {
-    /// The attribute value as written in `Set-Cookie`.
+    /// Returns the attribute value as written in `Set-Cookie`.
     pub fn as_str(self) -> &'static str {
         match self {
             SameSite::Lax => "Lax",
@@ -49,8 +49,8 @@ pub struct CookieConfig {
     pub csrf_name: String,
     /// The request header that repeats the CSRF cookie (default `X-CSRF-Token`).
     pub csrf_header: String,
-    /// `Secure`; `None` (the default) means on unless the configured base URL is plain
-    /// `http`.
+    /// The `Secure` flag. `None` (the default) means on unless the configured base URL is
+    /// plain `http`.
     pub secure: Option<bool>,
     /// `SameSite` (default `Lax`).
     pub same_site: SameSite,

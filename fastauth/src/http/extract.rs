@@ -80,7 +80,7 @@ pub(crate) fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiErro
         })
 }
 
-/// Where a request's access token came from.
+/// The origin of a request's access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenSource {
     /// `Authorization: Bearer`, which a browser never sends on its own: no CSRF check.

@@ -4,7 +4,8 @@
 use fastauth_tests::{PASSWORD, Reply, TestApp, TestDb, cookie_config};
 use serde_json::json;
 
-/// The cookies a browser would send after `reply`, and the CSRF value a script would read.
+/// Builds the `Cookie` header a browser would send after `reply`, and returns it with the
+/// CSRF value a script would read.
 fn jar(reply: &Reply) -> (String, String) {
     let get = |name: &str| reply.set_cookie(name).value;
     let cookies = format!(
