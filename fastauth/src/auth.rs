@@ -15,6 +15,7 @@ use crate::store::{SessionRecord, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
 mod roles;
+mod sessions;
 
 pub use roles::UserRoles;
 

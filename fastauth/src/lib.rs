@@ -15,6 +15,7 @@ pub use crate::auth::{
 };
 pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};
+pub use crate::core::cookies::{CookieConfig, SameSite, TokenDelivery};
 pub use crate::http::error::ApiError;
 pub use crate::http::extract::{AccessClaims, CurrentUser};
 pub use crate::http::guard::{HasPermission, HasPermissionClaim, HasRole, HasRoleClaim};
@@ -32,8 +33,9 @@ pub mod provider {
 /// The items an application needs: `use fastauth::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AccessClaims, AuthConfig, AuthUser, CurrentUser, HasPermission, HasPermissionClaim,
-        HasRole, HasRoleClaim, PasswordConfig, Secret, fastauth,
+        AccessClaims, AuthConfig, AuthUser, CookieConfig, CurrentUser, HasPermission,
+        HasPermissionClaim, HasRole, HasRoleClaim, PasswordConfig, SameSite, Secret, TokenDelivery,
+        fastauth,
     };
 }
 

@@ -102,6 +102,14 @@ impl SessionStore for CountingStore {
         self.inner.delete_session(user_id, session_id).await
     }
 
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.inner.list_sessions(user_id, now).await
+    }
+
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         self.inner.delete_user_sessions(user_id).await
     }
@@ -127,6 +135,17 @@ impl TokenStore for CountingStore {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         self.inner.consume_refresh_token(jti, user_id, now).await
+    }
+
+    async fn is_refresh_token_recorded(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .is_refresh_token_recorded(jti, user_id, now)
+            .await
     }
 
     async fn revoke_session_refresh_tokens(

@@ -223,3 +223,91 @@ impl TestApp {
         self.send(request).await
     }
 }
+
+/// One `Set-Cookie` header, parsed.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    /// The cookie name.
+    pub name: String,
+    /// The value, empty when the header deletes the cookie.
+    pub value: String,
+    /// The attributes by lower-case name; flags like `HttpOnly` map to an empty string.
+    pub attributes: std::collections::HashMap<String, String>,
+}
+
+impl SetCookie {
+    /// Returns attribute `name` (any case), if present.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// Checks whether flag or attribute `name` is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.attribute(name).is_some()
+    }
+}
+
+impl Reply {
+    /// Parses every `Set-Cookie` header of the response.
+    pub fn set_cookies(&self) -> Vec<SetCookie> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|value| parse_set_cookie(value.to_str().expect("Set-Cookie is ASCII")))
+            .collect()
+    }
+
+    /// Returns the `Set-Cookie` of cookie `name`, and panics when there is none.
+    #[track_caller]
+    pub fn set_cookie(&self, name: &str) -> SetCookie {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no Set-Cookie for {name} in {:?}", self.headers))
+    }
+}
+
+fn parse_set_cookie(text: &str) -> SetCookie {
+    let mut parts = text.split(';').map(str::trim);
+    let (name, value) = parts
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .expect("Set-Cookie starts with name=value");
+    let attributes = parts
+        .map(|attribute| match attribute.split_once('=') {
+            Some((key, value)) => (key.to_ascii_lowercase(), value.to_owned()),
+            None => (attribute.to_ascii_lowercase(), String::new()),
+        })
+        .collect();
+    SetCookie {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        attributes,
+    }
+}
+
+impl TestApp {
+    /// Sends a request with `method`, the given headers and an optional JSON body.
+    pub async fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("valid request")).await
+    }
+}

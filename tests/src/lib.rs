@@ -13,7 +13,7 @@ use axum::routing::get;
 use fastauth::prelude::*;
 use serde_json::{Value, json};
 
-pub use client::{Reply, TestApp, TokenPair};
+pub use client::{Reply, SetCookie, TestApp, TokenPair};
 pub use db::{Backend, TestDb, run};
 
 /// The signing secret of every test application.
@@ -77,6 +77,11 @@ pub fn config() -> AuthConfig {
         .password(cheap_password())
 }
 
+/// Returns [`config`] with cookie delivery.
+pub fn cookie_config() -> AuthConfig {
+    config().token_delivery(TokenDelivery::Cookie)
+}
+
 /// Serves the caller's profile through [`CurrentUser`], as an application route does.
 async fn whoami(user: CurrentUser<User>) -> Json<Value> {
     Json(json!({
@@ -98,14 +103,15 @@ async fn claims(claims: AccessClaims<User>) -> Json<Value> {
     }))
 }
 
-/// Assembles the application the way the examples do: two routes of its own, the auth
+/// Assembles the application the way the examples do: two routes of its own (`/api/whoami`
+/// also answers POST, to test the CSRF check on an application route), the auth
 /// routes, a JSON 404 fallback and the auth layer.
 pub fn application(
     auth_router: axum::Router,
     layer: axum::Extension<fastauth::http::extract::AuthHandle<User>>,
 ) -> axum::Router {
     axum::Router::new()
-        .route("/api/whoami", get(whoami))
+        .route("/api/whoami", get(whoami).post(whoami))
         .route("/api/claims", get(claims))
         .merge(auth_router)
         .fallback(fastauth::http::error::not_found)

@@ -276,3 +276,80 @@ async fn full_example_serves_and_stops() {
 
     assert_eq!(server.terminate(), Some(0), "{}", server.log());
 }
+
+/// Returns the `Set-Cookie` headers of a response, keyed by cookie name.
+fn set_cookies(response: &reqwest::Response) -> HashMap<String, String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|text| {
+            let (name, _) = text.split_once('=')?;
+            Some((name.to_owned(), text.to_owned()))
+        })
+        .collect()
+}
+
+/// Returns the value of a `Set-Cookie` header.
+fn cookie_value(set_cookie: &str) -> &str {
+    let pair = set_cookie.split(';').next().unwrap_or_default();
+    pair.split_once('=').map_or("", |(_, value)| value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_example_cookie_mode() {
+    let mut server = Server::start(
+        "basic",
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("FASTAUTH_TOKEN_DELIVERY", "cookie"),
+        ],
+    );
+    let client = client();
+    let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
+
+    let response = client
+        .post(server.url("/auth/register"))
+        .json(&credentials)
+        .send()
+        .await
+        .expect("the request failed");
+    assert_eq!(response.status().as_u16(), 201);
+    let cookies = set_cookies(&response);
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!(body, json!({ "message": "Authentication successful" }));
+    for name in ["access_token", "refresh_token", "csrf_token"] {
+        let set_cookie = cookies.get(name).expect("the cookie is set");
+        // The base URL is plain http, so the cookies are not Secure.
+        assert!(!set_cookie.contains("Secure"), "{set_cookie}");
+        assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    }
+    let jar = ["access_token", "refresh_token", "csrf_token"]
+        .map(|name| format!("{name}={}", cookie_value(&cookies[name])))
+        .join("; ");
+    let csrf = cookie_value(&cookies["csrf_token"]).to_owned();
+
+    let (status, body) = call(client.get(server.url("/api/whoami")).header("cookie", &jar)).await;
+    assert_eq!(status, 200, "{body}");
+    let logout = || {
+        client
+            .post(server.url("/auth/logout"))
+            .header("cookie", &jar)
+    };
+    let (status, body) = call(logout()).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["detail"], "CSRF token missing or invalid");
+    let response = logout()
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("the request failed");
+    assert_eq!(response.status().as_u16(), 200);
+    let cleared = set_cookies(&response);
+    assert!(cleared["access_token"].contains("Max-Age=0"), "{cleared:?}");
+    let (status, _) = call(client.get(server.url("/api/whoami")).header("cookie", &jar)).await;
+    assert_eq!(status, 401);
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}

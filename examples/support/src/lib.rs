@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use fastauth::{AuthConfig, Secret};
+use fastauth::{AuthConfig, CookieConfig, Secret, TokenDelivery};
 use tokio::net::TcpListener;
 
 /// A variable with an invalid value.
@@ -84,26 +84,9 @@ impl Settings {
         let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://fastauth.db".to_owned());
         let base_url = base_url(bind)?;
 
-        let delivery = var("FASTAUTH_TOKEN_DELIVERY").unwrap_or_else(|| "bearer".to_owned());
-        match delivery.to_ascii_lowercase().as_str() {
-            "bearer" | "json" => {}
-            // NOTE: cookie delivery comes with the sessions capability; until then the
-            // server refuses to start rather than silently serve bearer tokens.
-            "cookie" => {
-                return Err(SettingError(
-                    "FASTAUTH_TOKEN_DELIVERY=cookie is not supported by this version yet: \
-                     unset it or use bearer"
-                        .to_owned(),
-                ));
-            }
-            _ => {
-                return Err(invalid(
-                    "FASTAUTH_TOKEN_DELIVERY",
-                    &delivery,
-                    "bearer or cookie",
-                ));
-            }
-        }
+        let delivery = token_delivery()?;
+        // Secure only over https by default, so plain-HTTP test clients keep the cookies.
+        let secure = boolean("FASTAUTH_COOKIE_SECURE", base_url.starts_with("https://"))?;
 
         let secret = match var("FASTAUTH_SECRET") {
             Some(secret) => {
@@ -128,7 +111,13 @@ impl Settings {
         let mut auth = AuthConfig::new(secret)
             .access_ttl(seconds("FASTAUTH_ACCESS_TOKEN_TTL", 900)?)
             .refresh_ttl(seconds("FASTAUTH_REFRESH_TOKEN_TTL", 2_592_000)?)
-            .remember_me_ttl(seconds("FASTAUTH_REMEMBER_ME_TTL", 7_776_000)?);
+            .remember_me_ttl(seconds("FASTAUTH_REMEMBER_ME_TTL", 7_776_000)?)
+            .token_delivery(delivery)
+            .base_url(base_url.clone())
+            .cookies(CookieConfig {
+                secure: Some(secure),
+                ..CookieConfig::default()
+            });
         if let Some(issuer) = var("FASTAUTH_JWT_ISSUER") {
             auth = auth.issuer(issuer);
         }
@@ -162,6 +151,22 @@ impl Settings {
             base_url,
             auth,
         })
+    }
+}
+
+/// Reads `FASTAUTH_TOKEN_DELIVERY`: `bearer` (default, alias `json`) or `cookie`.
+fn token_delivery() -> Result<TokenDelivery, SettingError> {
+    let Some(value) = var("FASTAUTH_TOKEN_DELIVERY") else {
+        return Ok(TokenDelivery::Bearer);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "bearer" | "json" => Ok(TokenDelivery::Bearer),
+        "cookie" => Ok(TokenDelivery::Cookie),
+        _ => Err(invalid(
+            "FASTAUTH_TOKEN_DELIVERY",
+            &value,
+            "bearer, json or cookie",
+        )),
     }
 }
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::cookies::{CookieConfig, SameSite, TokenDelivery};
+
 /// A setting with an invalid value; the message names the setting and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid setting `{setting}`: {message}")]
@@ -216,6 +218,9 @@ pub struct AuthConfig {
     pub(crate) password: PasswordConfig,
     pub(crate) roles_in_tokens: bool,
     pub(crate) admin_email: Option<String>,
+    pub(crate) token_delivery: TokenDelivery,
+    pub(crate) cookies: CookieConfig,
+    pub(crate) base_url: Option<String>,
 }
 
 impl AuthConfig {
@@ -234,6 +239,9 @@ impl AuthConfig {
             password: PasswordConfig::default(),
             roles_in_tokens: false,
             admin_email: None,
+            token_delivery: TokenDelivery::Bearer,
+            cookies: CookieConfig::default(),
+            base_url: None,
         }
     }
 
@@ -300,6 +308,37 @@ impl AuthConfig {
         self
     }
 
+    /// Chooses how sign-in responses deliver the tokens (default [`TokenDelivery::Bearer`]).
+    pub fn token_delivery(mut self, delivery: TokenDelivery) -> Self {
+        self.token_delivery = delivery;
+        self
+    }
+
+    /// Sets the cookie names, attributes and the CSRF check.
+    pub fn cookies(mut self, cookies: CookieConfig) -> Self {
+        self.cookies = cookies;
+        self
+    }
+
+    /// Sets the public base URL of the service, like `https://app.example.com`. Cookies are
+    /// `Secure` unless this URL is plain `http`, and an explicit [`CookieConfig::secure`]
+    /// overrides that default.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Returns whether the auth cookies carry `Secure`: the explicit setting, else on unless
+    /// the base URL is plain `http`.
+    pub fn cookie_secure(&self) -> bool {
+        self.cookies.secure.unwrap_or_else(|| {
+            !self
+                .base_url
+                .as_deref()
+                .is_some_and(|url| url.to_ascii_lowercase().starts_with("http://"))
+        })
+    }
+
     /// Sets the password rules and hashing parameters.
     pub fn password(mut self, password: PasswordConfig) -> Self {
         self.password = password;
@@ -336,6 +375,26 @@ impl AuthConfig {
                 ));
             }
         }
+        if self.cookies.same_site == SameSite::None && !self.cookie_secure() {
+            return Err(ConfigError::new(
+                "cookies.same_site",
+                "SameSite=None requires Secure cookies, and browsers drop the cookies otherwise: \
+                 set `secure` to true or choose Lax or Strict",
+            ));
+        }
+        let names = [
+            &self.cookies.access_name,
+            &self.cookies.refresh_name,
+            &self.cookies.csrf_name,
+            &self.cookies.csrf_header,
+        ];
+        if names.iter().any(|name| !is_token(name)) {
+            return Err(ConfigError::new(
+                "cookies",
+                "cookie and header names must be non-empty and contain only letters, digits \
+                 and `!#$%&'*+-.^_`|~`",
+            ));
+        }
         let p = &self.password;
         if p.min_length == 0 || p.min_length > p.max_length {
             return Err(ConfigError::new(
@@ -354,6 +413,15 @@ impl AuthConfig {
         }
         Ok(())
     }
+}
+
+/// Checks that `name` is an HTTP token (RFC 9110, section 5.6.2), as cookie and header
+/// names must be.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -416,6 +484,46 @@ mod tests {
         );
         // Counted in characters, not bytes: 8 two-byte characters pass.
         assert!(PasswordConfig::default().check(&"é".repeat(8)).is_ok());
+    }
+
+    #[test]
+    fn same_site_none_needs_secure() {
+        let insecure = CookieConfig {
+            same_site: SameSite::None,
+            secure: Some(false),
+            ..CookieConfig::default()
+        };
+        let config = AuthConfig::new(Secret::generate()).cookies(insecure);
+        assert_eq!(config.validate().unwrap_err().setting, "cookies.same_site");
+        let plain_http = CookieConfig {
+            same_site: SameSite::None,
+            ..CookieConfig::default()
+        };
+        let config = AuthConfig::new(Secret::generate())
+            .base_url("http://127.0.0.1:8000")
+            .cookies(plain_http.clone());
+        assert!(config.validate().is_err());
+        let config = AuthConfig::new(Secret::generate()).cookies(plain_http);
+        assert!(config.validate().is_ok(), "Secure is on by default");
+    }
+
+    #[test]
+    fn secure_default_follows_base_url() {
+        let config = AuthConfig::new(Secret::generate());
+        assert!(config.cookie_secure());
+        assert!(
+            !config
+                .clone()
+                .base_url("http://localhost:8000")
+                .cookie_secure()
+        );
+        assert!(config.clone().base_url("https://a.example").cookie_secure());
+        let explicit = CookieConfig {
+            secure: Some(true),
+            ..CookieConfig::default()
+        };
+        let config = config.base_url("http://localhost").cookies(explicit);
+        assert!(config.cookie_secure());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! framework; the `http` layer adapts it.
 
 pub mod config;
+pub mod cookies;
 pub mod password;
 pub mod rbac;
 pub mod token;
@@ -45,6 +46,18 @@ pub enum AuthError {
     /// No user has this id.
     #[error("user not found")]
     UserNotFound,
+    /// The session is unknown, expired, or another user's.
+    #[error("session not found")]
+    SessionNotFound,
+    /// A token to revoke fails verification.
+    #[error("invalid token")]
+    InvalidToken,
+    /// A token to revoke is an access token.
+    #[error("only refresh tokens can be revoked")]
+    NotRefreshToken,
+    /// A token to revoke belongs to another user.
+    #[error("cannot revoke another user's token")]
+    ForeignToken,
     /// A role name or permission breaks a limit; the message says which.
     #[error("{0}")]
     InvalidName(&'static str),

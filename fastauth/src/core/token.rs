@@ -127,6 +127,8 @@ pub struct IssuedPair {
     pub refresh_jti: String,
     /// When the refresh token expires.
     pub refresh_expires_at: OffsetDateTime,
+    /// The refresh-token lifetime in seconds, the `Max-Age` of the refresh and CSRF cookies.
+    pub refresh_expires_in: u64,
     /// The access-token lifetime in seconds, the `expires_in` of the response.
     pub expires_in: u64,
 }
@@ -203,6 +205,7 @@ impl TokenSigner {
             refresh_expires_at: OffsetDateTime::from_unix_timestamp(refresh.exp)
                 .unwrap_or(now + refresh_ttl),
             refresh_jti: refresh.jti,
+            refresh_expires_in: refresh_ttl.as_secs(),
             expires_in: self.access_ttl.as_secs(),
         })
     }

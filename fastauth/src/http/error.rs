@@ -102,6 +102,14 @@ impl From<AuthError> for ApiError {
             AuthError::RoleExists => Self::new(S::CONFLICT, "Role already exists"),
             AuthError::RoleNotFound => Self::new(S::NOT_FOUND, "Role not found"),
             AuthError::UserNotFound => Self::new(S::NOT_FOUND, "User not found"),
+            AuthError::SessionNotFound => Self::new(S::NOT_FOUND, "Session not found"),
+            AuthError::InvalidToken => Self::new(S::BAD_REQUEST, "Invalid token"),
+            AuthError::NotRefreshToken => {
+                Self::new(S::BAD_REQUEST, "Only refresh tokens can be revoked")
+            }
+            AuthError::ForeignToken => {
+                Self::new(S::FORBIDDEN, "Cannot revoke another user's token")
+            }
             AuthError::InvalidName(message) => Self::validation(vec![json!({
                 "type": "value_error",
                 "loc": ["body"],

@@ -10,16 +10,15 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
+use super::delivery::check_csrf;
 use super::error::ApiError;
 use crate::auth::{Auth, Authenticated};
 use crate::core::AuthError;
+use crate::core::config::AuthConfig;
 use crate::core::rbac::DeclaredRoles;
 use crate::core::token::Claims;
 use crate::store::{Store, UserCore};
 use crate::user::AuthUser;
-
-/// The name of the cookie that carries the access token in cookie mode.
-pub const ACCESS_COOKIE: &str = "access_token";
 
 type AuthFuture<'a, U> =
     Pin<Box<dyn Future<Output = Result<Authenticated<U>, AuthError>> + Send + 'a>>;
@@ -30,6 +29,7 @@ pub(crate) trait Authenticator<U>: Send + Sync + 'static {
     fn authenticate<'a>(&'a self, token: &'a str) -> AuthFuture<'a, U>;
     fn verify(&self, token: &str) -> Result<Claims, AuthError>;
     fn roles_enabled(&self) -> bool;
+    fn config(&self) -> &AuthConfig;
 }
 
 impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Authenticator<U>
@@ -45,6 +45,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Authenticator<U>
 
     fn roles_enabled(&self) -> bool {
         Auth::roles_enabled(self)
+    }
+
+    fn config(&self) -> &AuthConfig {
+        Auth::config(self)
     }
 }
 
@@ -76,18 +80,31 @@ pub(crate) fn handle<U: 'static>(parts: &Parts) -> Result<AuthHandle<U>, ApiErro
         })
 }
 
+/// The origin of a request's access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenSource {
+    /// `Authorization: Bearer`, which a browser never sends on its own: no CSRF check.
+    Header,
+    /// The access cookie, which a browser attaches to cross-site requests too.
+    Cookie,
+}
+
 /// Finds the access token of a request: the `Authorization: Bearer` header if present, else
-/// the access cookie. With a header the cookie is ignored, even when the header's token is bad.
-pub(crate) fn access_token(headers: &HeaderMap) -> Option<String> {
+/// the cookie `cookie_name`. With a header the cookie is ignored, even when the header's
+/// token is bad.
+pub(crate) fn access_token(
+    headers: &HeaderMap,
+    cookie_name: &str,
+) -> Option<(String, TokenSource)> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, credential) = value.split_once(' ')?;
         let credential = credential.trim();
         if scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty() {
-            return Some(credential.to_owned());
+            return Some((credential.to_owned(), TokenSource::Header));
         }
     }
-    cookie(headers, ACCESS_COOKIE)
+    cookie(headers, cookie_name).map(|token| (token, TokenSource::Cookie))
 }
 
 /// Returns the value of cookie `name`, if the request sends it.
@@ -106,7 +123,9 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The authenticated caller, loaded with their session in one indexed read.
 ///
 /// Rejects with `401 Not authenticated` (no token, a bad or expired token, a token whose
-/// session was ended) or `401 Account is deactivated`.
+/// session was ended), then `403 CSRF token missing or invalid` (an unsafe request
+/// authenticated by the access cookie without a matching `X-CSRF-Token` header), then
+/// `401 Account is deactivated`.
 #[derive(Debug, Clone)]
 pub struct CurrentUser<U> {
     /// The application's user struct.
@@ -143,8 +162,16 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for CurrentUser<U> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let auth = handle::<U>(parts)?;
-        let token = access_token(&parts.headers).ok_or_else(ApiError::not_authenticated)?;
-        let Authenticated { record, claims } = auth.0.authenticate(&token).await?;
+        let config = auth.0.config();
+        let (token, source) = access_token(&parts.headers, &config.cookies.access_name)
+            .ok_or_else(ApiError::not_authenticated)?;
+        let result = auth.0.authenticate(&token).await;
+        // The CSRF check runs once the token is known good, so a bad cookie gets a 401.
+        let verified = matches!(result, Ok(_) | Err(AuthError::AccountDeactivated));
+        if verified && source == TokenSource::Cookie {
+            check_csrf(&config.cookies, &parts.method, &parts.headers)?;
+        }
+        let Authenticated { record, claims } = result?;
         Ok(Self {
             user: record.user,
             core: record.core,
@@ -171,8 +198,13 @@ impl<U: AuthUser, S: Send + Sync> FromRequestParts<S> for AccessClaims<U> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let auth = handle::<U>(parts)?;
-        let token = access_token(&parts.headers).ok_or_else(ApiError::not_authenticated)?;
+        let config = auth.0.config();
+        let (token, source) = access_token(&parts.headers, &config.cookies.access_name)
+            .ok_or_else(ApiError::not_authenticated)?;
         let claims = auth.0.verify(&token)?;
+        if source == TokenSource::Cookie {
+            check_csrf(&config.cookies, &parts.method, &parts.headers)?;
+        }
         Ok(Self(claims, std::marker::PhantomData))
     }
 }
@@ -190,10 +222,14 @@ mod tests {
         builder.body(()).unwrap().into_parts().0.headers
     }
 
+    fn token(headers: &HeaderMap) -> Option<String> {
+        access_token(headers, "access_token").map(|(token, _)| token)
+    }
+
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         assert_eq!(
-            access_token(&parts(&[("authorization", "bEaReR abc")])).as_deref(),
+            token(&parts(&[("authorization", "bEaReR abc")])).as_deref(),
             Some("abc")
         );
     }
@@ -201,19 +237,27 @@ mod tests {
     #[test]
     fn header_wins_over_cookie() {
         let p = parts(&[("authorization", "Bearer h"), ("cookie", "access_token=c")]);
-        assert_eq!(access_token(&p).as_deref(), Some("h"));
+        assert_eq!(
+            access_token(&p, "access_token").unwrap().1,
+            TokenSource::Header
+        );
+        assert_eq!(token(&p).as_deref(), Some("h"));
     }
 
     #[test]
     fn cookie_is_used_without_header() {
         let p = parts(&[("cookie", "a=1; access_token=c; b=2")]);
-        assert_eq!(access_token(&p).as_deref(), Some("c"));
+        assert_eq!(
+            access_token(&p, "access_token").unwrap().1,
+            TokenSource::Cookie
+        );
+        assert_eq!(token(&p).as_deref(), Some("c"));
     }
 
     #[test]
     fn empty_bearer_falls_back_to_cookie() {
         let p = parts(&[("authorization", "Bearer "), ("cookie", "access_token=c")]);
-        assert_eq!(access_token(&p).as_deref(), Some("c"));
-        assert_eq!(access_token(&parts(&[("authorization", "Basic x")])), None);
+        assert_eq!(token(&p).as_deref(), Some("c"));
+        assert_eq!(token(&parts(&[("authorization", "Basic x")])), None);
     }
 }

@@ -4,15 +4,17 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, RequestPartsExt as _};
 use serde_json::{Value, json};
 
 use super::body::{Fields, JsonBody};
+use super::delivery::{check_csrf, clear_cookies, sign_in_response};
 use super::error::ApiError;
 use super::extract::{CurrentUser, cookie};
-use crate::auth::{Auth, ClientInfo, Registration, SignIn};
+use crate::auth::{Auth, ClientInfo, Registration};
+use crate::core::cookies::TokenDelivery;
 use crate::core::rbac::DeclaredRoles;
 use crate::store::Store;
 use crate::user::AuthUser;
@@ -24,8 +26,6 @@ const MAX_NAME_CHARS: usize = 256;
 const MAX_REGISTER_FIELD_CHARS: usize = 2048;
 /// The longest `User-Agent` kept on a session, in characters.
 const MAX_USER_AGENT_CHARS: usize = 512;
-/// The name of the cookie that carries the refresh token in cookie mode.
-const REFRESH_COOKIE: &str = "refresh_token";
 
 /// The client's address and user agent, recorded on the session it signs in to.
 pub(crate) struct Client(ClientInfo);
@@ -49,16 +49,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             user_agent,
         }))
     }
-}
-
-/// Builds the `TokenPair` body of a sign-in response.
-fn token_pair(sign_in: &SignIn) -> Value {
-    json!({
-        "access_token": sign_in.tokens.access_token,
-        "refresh_token": sign_in.tokens.refresh_token,
-        "token_type": "bearer",
-        "expires_in": sign_in.tokens.expires_in,
-    })
 }
 
 pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
@@ -92,7 +82,11 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: Declared
         extra,
     };
     let sign_in = auth.register(registration, &client).await?;
-    Ok((StatusCode::CREATED, Json(token_pair(&sign_in))).into_response())
+    Ok(sign_in_response(
+        auth.config(),
+        StatusCode::CREATED,
+        &sign_in,
+    ))
 }
 
 /// Deserialises the struct's `#[auth(register)]` fields from the body, or describes the
@@ -141,7 +135,7 @@ pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRol
     State(auth): State<Auth<U, S, P, R>>,
     Client(client): Client,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let object = Fields::require(&body)?;
     let mut fields = Fields::new(object);
     let email = fields.email("email");
@@ -155,14 +149,15 @@ pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRol
     };
 
     let sign_in = auth.login(&email, &password, remember, &client).await?;
-    Ok(Json(token_pair(&sign_in)))
+    Ok(sign_in_response(auth.config(), StatusCode::OK, &sign_in))
 }
 
 pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    method: Method,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let from_body = match &body {
         Some(object) => {
             let mut fields = Fields::new(object);
@@ -172,21 +167,44 @@ pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredR
         }
         None => None,
     };
-    // NOTE: no CSRF check guards the refresh cookie yet, because cookie delivery does not
-    // exist yet. It must come with cookie delivery.
-    let token = from_body
-        .or_else(|| cookie(&headers, REFRESH_COOKIE))
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Refresh token required"))?;
+    let cookies = &auth.config().cookies;
+    let token = match from_body {
+        Some(token) => token,
+        None => {
+            let token = cookie(&headers, &cookies.refresh_name)
+                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Refresh token required"))?;
+            // A browser attaches the refresh cookie to cross-site requests too.
+            check_csrf(cookies, &method, &headers)?;
+            token
+        }
+    };
     let sign_in = auth.refresh(&token).await?;
-    Ok(Json(token_pair(&sign_in)))
+    Ok(sign_in_response(auth.config(), StatusCode::OK, &sign_in))
 }
 
 pub(super) async fn logout<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
-    current: CurrentUser<U>,
-) -> Result<Json<Value>, ApiError> {
-    auth.logout(&current.claims).await?;
-    Ok(Json(json!({ "message": "Logged out" })))
+    current: Result<CurrentUser<U>, ApiError>,
+) -> Response {
+    let config = auth.config();
+    let cookie_mode = config.token_delivery == TokenDelivery::Cookie;
+    let response = match current {
+        Ok(current) => match auth.logout(&current.claims).await {
+            Ok(()) => Json(json!({ "message": "Logged out" })).into_response(),
+            Err(error) => return ApiError::from(error).into_response(),
+        },
+        // A client whose access token expired can still sign out and drop its cookies. A
+        // CSRF failure (403) clears nothing, so a forged request cannot sign anyone out.
+        Err(error) if cookie_mode && error.status() == StatusCode::UNAUTHORIZED => {
+            error.into_response()
+        }
+        Err(error) => return error.into_response(),
+    };
+    if cookie_mode {
+        clear_cookies(config, response)
+    } else {
+        response
+    }
 }
 
 pub(super) async fn me<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(

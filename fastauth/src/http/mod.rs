@@ -1,11 +1,13 @@
 //! The HTTP layer: the router, its handlers, the extractors and the error responses.
 
 pub mod body;
+mod delivery;
 pub mod error;
 pub mod extract;
 pub mod guard;
 mod handlers;
 mod roles;
+mod sessions;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -27,6 +29,18 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .route("/me", get(handlers::me::<U, S, P, R>))
             .route("/logout", post(handlers::logout::<U, S, P, R>))
             .route("/refresh", post(handlers::refresh::<U, S, P, R>))
+            .route(
+                "/token/introspect",
+                post(sessions::introspect::<U, S, P, R>),
+            )
+            .route("/token/revoke", post(sessions::revoke_token::<U, S, P, R>))
+            .route("/sessions", get(sessions::list::<U, S, P, R>))
+            // Static segments win over `{session_id}`, so `all` is never taken as an id.
+            .route("/sessions/all", delete(sessions::delete_all::<U, S, P, R>))
+            .route(
+                "/sessions/{session_id}",
+                delete(sessions::delete_one::<U, S, P, R>),
+            )
             .route(
                 "/roles",
                 get(roles::list::<U, S, P, R>).post(roles::create::<U, S, P, R>),

@@ -212,6 +212,22 @@ impl<U: AuthUser> SessionStore for MemoryStore<U> {
         Ok(owned)
     }
 
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let state = self.lock();
+        let mut sessions: Vec<SessionRecord> = state
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id && s.expires_at > now)
+            .cloned()
+            .collect();
+        sessions.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(sessions)
+    }
+
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let before = state.sessions.len();
@@ -257,6 +273,19 @@ impl<U: AuthUser> TokenStore for MemoryStore<U> {
             state.refresh_tokens.remove(jti);
         }
         Ok(usable)
+    }
+
+    async fn is_refresh_token_recorded(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .refresh_tokens
+            .get(jti)
+            .is_some_and(|t| t.user_id == user_id && t.expires_at > now))
     }
 
     async fn revoke_session_refresh_tokens(

@@ -186,6 +186,13 @@ pub trait SessionStore: Send + Sync + 'static {
         session_id: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Lists a user's unexpired sessions, newest first.
+    fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send;
+
     /// Deletes every session of a user and returns how many there were.
     fn delete_user_sessions(
         &self,
@@ -207,6 +214,15 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Deletes an unexpired recorded refresh token and reports whether this call deleted it.
     /// Of several concurrent calls with one `jti`, exactly one gets `true`.
     fn consume_refresh_token(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Checks whether an unexpired refresh token of `user_id` is recorded, without
+    /// consuming it.
+    fn is_refresh_token_recorded(
         &self,
         jti: &str,
         user_id: &str,

@@ -1,17 +1,21 @@
 //! Every scenario of the HTTP surface this version serves (`/auth/register`, `/login`,
-//! `/refresh`, `/logout`, `/me`, an application route behind `CurrentUser` and one behind
-//! `AccessClaims`), each run on SQLite, PostgreSQL and MariaDB.
+//! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, cookie delivery with its CSRF check,
+//! an application route behind `CurrentUser` and one behind `AccessClaims`), each run on
+//! SQLite, PostgreSQL and MariaDB.
 //!
 //! Each test gets a database of its own (see `fastauth_tests::db`). PostgreSQL and MariaDB
 //! must be running: a test fails, never skips, when its server is unreachable.
 
 mod bodies;
+mod cookies;
 mod login;
 mod logout;
 mod me;
 mod refresh;
 mod register;
 mod routing;
+mod sessions;
+mod token;
 
 use fastauth_tests::{TestApp, TestDb};
 
@@ -86,6 +90,18 @@ on_every_database! {
     logout::logout_ends_only_its_session,
     logout::logout_requires_token,
     logout::logout_without_sid_revokes_every_refresh_token,
+    sessions::sessions_list_marks_current,
+    sessions::sessions_revoke_one,
+    sessions::sessions_foreign_or_expired_not_found,
+    sessions::sessions_revoke_all_ends_caller,
+    token::introspect_active_tokens,
+    token::introspect_inactive_tokens,
+    token::revoke_refresh_token,
+    token::revoke_rejects_bad_tokens,
+    cookies::cookie_sign_in_sets_cookies,
+    cookies::cookie_requests_need_csrf,
+    cookies::cookie_logout_clears_cookies,
+    cookies::bearer_mode_sets_no_cookies,
     routing::unknown_route_not_found,
     routing::wrong_method_not_allowed,
 }

@@ -299,6 +299,22 @@ impl<U: AuthUser, D: Dialect> SessionStore for SqlStore<U, D> {
         Ok(deleted > 0)
     }
 
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let args = [text(user_id), Value::Timestamp(now)];
+        let rows = D::fetch_all(
+            &self.pool,
+            &self.statements.list_sessions,
+            &args,
+            &SESSION_ROW,
+        )
+        .await?;
+        rows.into_iter().map(session_from_row).collect()
+    }
+
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         let args = [text(user_id)];
         Ok(D::execute(&self.pool, &self.statements.delete_user_sessions, &args).await?)
@@ -345,6 +361,19 @@ impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
         Ok(deleted == 1)
     }
 
+    async fn is_refresh_token_recorded(
+        &self,
+        jti: &str,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let args = [text(jti), text(user_id), Value::Timestamp(now)];
+        let types = [crate::user::SqlType::Text];
+        let row =
+            D::fetch_optional(&self.pool, &self.statements.find_refresh, &args, &types).await?;
+        Ok(row.is_some())
+    }
+
     async fn revoke_session_refresh_tokens(
         &self,
         user_id: &str,
@@ -358,6 +387,34 @@ impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
         let args = [text(user_id)];
         Ok(D::execute(&self.pool, &self.statements.revoke_user_refresh, &args).await?)
     }
+}
+
+/// The column types of a `fastauth_sessions` row, in the order `list_sessions` selects them.
+const SESSION_ROW: [crate::user::SqlType; 6] = {
+    use crate::user::SqlType::{Text, Timestamp};
+    [Text, Text, Timestamp, Text, Text, Timestamp]
+};
+
+fn session_from_row(row: Vec<Value>) -> Result<SessionRecord, StoreError> {
+    let malformed = || StoreError::Schema("a session row has an unexpected shape".to_owned());
+    let [id, user_id, expires_at, ip_address, user_agent, created_at] =
+        <[Value; 6]>::try_from(row).map_err(|_| malformed())?;
+    let text = |value: Value| match value {
+        Value::Text(s) => Some(s),
+        _ => None,
+    };
+    let timestamp = |value: Value| match value {
+        Value::Timestamp(t) => Some(t),
+        _ => None,
+    };
+    Ok(SessionRecord {
+        id: text(id).ok_or_else(malformed)?,
+        user_id: text(user_id).ok_or_else(malformed)?,
+        expires_at: timestamp(expires_at).ok_or_else(malformed)?,
+        ip_address: text(ip_address),
+        user_agent: text(user_agent),
+        created_at: timestamp(created_at).ok_or_else(malformed)?,
+    })
 }
 
 /// The column types of a `(role, permission)` row.

@@ -31,9 +31,11 @@ pub(super) struct Statements {
     pub(super) extend_session: Arc<str>,
     pub(super) delete_session: Arc<str>,
     pub(super) delete_user_sessions: Arc<str>,
+    pub(super) list_sessions: Arc<str>,
     pub(super) insert_refresh: Arc<str>,
     pub(super) purge_refresh: Arc<str>,
     pub(super) consume_refresh: Arc<str>,
+    pub(super) find_refresh: Arc<str>,
     pub(super) revoke_session_refresh: Arc<str>,
     pub(super) revoke_user_refresh: Arc<str>,
     pub(super) roles: RoleStatements,
@@ -144,6 +146,13 @@ impl Statements {
                 p(2)
             )),
             delete_user_sessions: arc(format!("DELETE FROM {SESSIONS} WHERE user_id = {}", p(1))),
+            list_sessions: arc(format!(
+                "SELECT id, user_id, expires_at, ip_address, user_agent, created_at \
+                 FROM {SESSIONS} WHERE user_id = {} AND expires_at > {} \
+                 ORDER BY created_at DESC, id DESC",
+                p(1),
+                p(2)
+            )),
             insert_refresh: arc(format!(
                 "INSERT INTO {TOKENS} (token, user_id, token_type, raw_data, expires_at, \
                  created_at) VALUES ({}, {}, '{REFRESH_KIND}', {}, {}, {})",
@@ -161,6 +170,13 @@ impl Statements {
             )),
             consume_refresh: arc(format!(
                 "DELETE FROM {TOKENS} WHERE token = {} AND token_type = '{REFRESH_KIND}' \
+                 AND user_id = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            find_refresh: arc(format!(
+                "SELECT token FROM {TOKENS} WHERE token = {} AND token_type = '{REFRESH_KIND}' \
                  AND user_id = {} AND expires_at > {}",
                 p(1),
                 p(2),
