@@ -159,6 +159,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
 
     /// Spawns the task that reloads the key set and rotates the signing key when it has
     /// reached the rotation interval. The task ends when the service is dropped.
+    // NOTE: tests drive `reload_signing_keys` and `rotate_signing_key` directly; the timer
+    // itself, whose shortest period is a minute, runs in no test.
     fn spawn_key_task(&self) {
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {

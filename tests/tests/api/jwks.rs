@@ -49,9 +49,15 @@ pub(crate) async fn jwks_publishes_generated_key(db: &TestDb) {
     assert_eq!(key["use"], "sig");
     assert_eq!(key["alg"], "RS256");
     assert_eq!(key["e"], "AQAB");
-    assert!(key["n"].as_str().is_some_and(|n| n.len() == 342), "2048-bit n: {key}");
+    assert!(
+        key["n"].as_str().is_some_and(|n| n.len() == 342),
+        "2048-bit n: {key}"
+    );
     for private in ["d", "p", "q", "dp", "dq", "qi"] {
-        assert!(key.get(private).is_none(), "private member `{private}` published");
+        assert!(
+            key.get(private).is_none(),
+            "private member `{private}` published"
+        );
     }
     assert_eq!(stored_keys(db).await, 1, "the generated key is stored");
 
@@ -96,9 +102,19 @@ pub(crate) async fn keys_round_trip_every_algorithm(db: &TestDb) {
         assert_eq!(me.status.as_u16(), 200, "{algorithm} /auth/me: {}", me.text);
 
         let refreshed = app.refresh(&pair.refresh).await;
-        assert_eq!(refreshed.status.as_u16(), 200, "{algorithm}: {}", refreshed.text);
-        let access = refreshed.json["access_token"].as_str().expect("a new access token");
-        assert!(tokens::verify_with_jwks(access, &jwks).is_ok(), "{algorithm}");
+        assert_eq!(
+            refreshed.status.as_u16(),
+            200,
+            "{algorithm}: {}",
+            refreshed.text
+        );
+        let access = refreshed.json["access_token"]
+            .as_str()
+            .expect("a new access token");
+        assert!(
+            tokens::verify_with_jwks(access, &jwks).is_ok(),
+            "{algorithm}"
+        );
     }
     assert_eq!(
         stored_keys(db).await,
@@ -117,7 +133,12 @@ pub(crate) async fn keys_shared_between_instances(db: &TestDb) {
 
     let pair = first.register("shared@example.com").await;
     let me = second.me(&pair.access).await;
-    assert_eq!(me.status.as_u16(), 200, "the other instance verifies: {}", me.text);
+    assert_eq!(
+        me.status.as_u16(),
+        200,
+        "the other instance verifies: {}",
+        me.text
+    );
     let refreshed = second.refresh(&pair.refresh).await;
     assert_eq!(refreshed.status.as_u16(), 200, "{}", refreshed.text);
 }
@@ -125,7 +146,11 @@ pub(crate) async fn keys_shared_between_instances(db: &TestDb) {
 pub(crate) async fn pem_key_kid_is_thumbprint(db: &TestDb) {
     let created = time::OffsetDateTime::now_utc();
     let (key, pem) = SigningKey::generate(JwtAlgorithm::EdDSA, created).expect("generation");
-    let keyed = || config().algorithm(JwtAlgorithm::EdDSA).private_key_pem(&pem);
+    let keyed = || {
+        config()
+            .algorithm(JwtAlgorithm::EdDSA)
+            .private_key_pem(&pem)
+    };
     let app = db.app(keyed()).await;
     let jwks = fetch_jwks(&app).await;
     assert_eq!(kids(&jwks), vec![key.kid().to_owned()]);
@@ -137,7 +162,11 @@ pub(crate) async fn pem_key_kid_is_thumbprint(db: &TestDb) {
     let pair = app.register("pem@example.com").await;
     assert_eq!(tokens::header(&pair.access)["kid"], key.kid());
     let restarted = db.app(keyed()).await;
-    assert_eq!(kids(&fetch_jwks(&restarted).await), kids(&jwks), "same kid after restart");
+    assert_eq!(
+        kids(&fetch_jwks(&restarted).await),
+        kids(&jwks),
+        "same kid after restart"
+    );
     let me = restarted.me(&pair.access).await;
     assert_eq!(me.status.as_u16(), 200, "{}", me.text);
 }
@@ -187,9 +216,8 @@ pub(crate) async fn alg_none_rejected_with_keys(db: &TestDb) {
     app.me(&unsigned).await.assert_not_authenticated();
 
     use base64::Engine as _;
-    let encode = |value: &Value| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
-    };
+    let encode =
+        |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
     let payload = encode(&claims);
     for alg in ["none", "None", "NONE", ""] {
         let header = encode(&serde_json::json!({ "alg": alg, "typ": "JWT", "kid": kid }));
@@ -267,7 +295,10 @@ pub(crate) async fn rotation_reaches_other_instance(db: &TestDb) {
     // The second instance would reload on its own within 30 s (`KEY_RELOAD_INTERVAL`);
     // the test reloads at once instead of waiting.
     second_keys.reload().await;
-    assert_eq!(kids(&fetch_jwks(&second).await), kids(&fetch_jwks(&first).await));
+    assert_eq!(
+        kids(&fetch_jwks(&second).await),
+        kids(&fetch_jwks(&first).await)
+    );
 
     let pair = first.register("rotated@example.com").await;
     assert_eq!(tokens::header(&pair.access)["kid"], new_kid.as_str());
