@@ -150,9 +150,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// permissions that exist already, including those created at run time, are kept.
     ///
     /// With an asymmetric algorithm and no configured key, it also loads the signing keys
-    /// from the store (generating the first one) and starts the task that reloads them every
-    /// [`KEY_RELOAD_INTERVAL`] and rotates them; until then, this process signs with a key
-    /// of its own.
+    /// from the store, generating the first one, and starts the task that reloads them
+    /// every [`KEY_RELOAD_INTERVAL`] and rotates them. Before this call, the process signs
+    /// with a key of its own.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let store = &self.inner.store;
         store.migrate().await?;

@@ -21,7 +21,7 @@ use crate::user::AuthUser;
 /// signed with a key another instance generated.
 pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Why a signing key could not be changed.
+/// An error from loading, generating or rotating the signing keys.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRotationError {
     /// The algorithm is HMAC or the key comes from the configuration.
@@ -91,9 +91,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         Ok(())
     }
 
-    /// Generates a new signing key and makes it the signing key of this instance at once,
-    /// and of the others at their next reload; the previous keys keep verifying for the
-    /// grace period. Returns the new key's `kid`.
+    /// Generates and stores a new key, which signs on this instance at once and on the
+    /// others after their next reload. The previous keys keep verifying for the grace
+    /// period. Returns the new key's `kid`.
     pub async fn rotate_signing_key(&self) -> Result<String, KeyRotationError> {
         if !self.generates_keys() {
             return Err(KeyRotationError::NotRotatable);

@@ -269,7 +269,7 @@ impl AuthConfig {
     /// An asymmetric algorithm (RS256, RS384, RS512, EdDSA) signs with the key of
     /// [`AuthConfig::private_key_pem`] when one is set. Otherwise the service generates a
     /// key pair and keeps it in the store, so every instance on the same database signs with
-    /// the same key; the public keys are served at `/.well-known/jwks.json`.
+    /// the same key. The public keys are served at `/.well-known/jwks.json`.
     pub fn algorithm(mut self, algorithm: JwtAlgorithm) -> Self {
         self.algorithm = algorithm;
         self

@@ -116,7 +116,7 @@ pub enum KeyError {
     Invalid {
         /// The kind of key the algorithm needs, with its article.
         expected: &'static str,
-        /// What the parser reported.
+        /// The parser's message.
         reason: String,
     },
     /// An HMAC algorithm has no key pair.
@@ -203,6 +203,7 @@ impl SigningKey {
             expected: "an RSA",
             reason,
         };
+
         // jsonwebtoken reduces PKCS#1 and PKCS#8 alike to the PKCS#1 DER it signs with.
         let encoding =
             EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| invalid(e.to_string()))?;
@@ -215,6 +216,7 @@ impl SigningKey {
         if pair.public_modulus_len() * 8 < MIN_RSA_BITS {
             return Err(invalid(too_small()));
         }
+
         let public = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
         let n = URL_SAFE_NO_PAD.encode(&public.n);
         let e = URL_SAFE_NO_PAD.encode(&public.e);
@@ -365,7 +367,8 @@ impl KeySet {
 }
 
 /// The current key set, shared by the signer, the JWKS route and the rotation task.
-/// Readers take a snapshot, so a reload never blocks token verification for long.
+/// Readers clone the current `Arc` under a read lock, and a reload swaps it under a write
+/// lock, so neither holds the lock while it signs, verifies or reads the store.
 #[derive(Debug, Clone, Default)]
 pub struct SharedKeySet(Arc<RwLock<Arc<KeySet>>>);
 

@@ -374,7 +374,7 @@ impl TokenSigner {
     }
 }
 
-/// The claim checks every token passes; the algorithm is set to the configured one.
+/// Builds the claim checks every token passes, pinned to the configured algorithm.
 fn validation(config: &AuthConfig) -> Validation {
     let mut validation = Validation::new(config.algorithm.to_jsonwebtoken());
     validation.leeway = 0;

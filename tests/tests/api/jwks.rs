@@ -1,7 +1,8 @@
-//! Asymmetric signing keys and `GET /.well-known/jwks.json`: the published document, a
-//! round trip per algorithm checked against the JWKS as a resource server would, keys
-//! shared through the database, rotation with its grace period, and the forgeries a
-//! verifier must reject (algorithm confusion, `alg: none`, unknown keys).
+//! Asymmetric signing keys and `GET /.well-known/jwks.json`. The scenarios cover the
+//! published document, a round trip per algorithm checked against the JWKS as a resource
+//! server would check it, keys shared through the database, and rotation with its grace
+//! period. They also cover the forgeries a verifier must reject: algorithm confusion,
+//! `alg: none` and keys outside the set.
 
 use std::time::Duration;
 
