@@ -18,7 +18,7 @@ mod keys;
 mod roles;
 mod sessions;
 
-pub use keys::{KEY_RELOAD_INTERVAL, KeyRotationError};
+pub use keys::{KEY_PUBLICATION_LEAD, KEY_RELOAD_INTERVAL, KeyRotationError};
 pub use roles::UserRoles;
 
 const CORE: &str = "fastauth::core";

@@ -11,8 +11,8 @@ pub mod user;
 mod auth;
 
 pub use crate::auth::{
-    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, KEY_RELOAD_INTERVAL, KeyRotationError,
-    Registration, SignIn, UserRoles,
+    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, KEY_PUBLICATION_LEAD,
+    KEY_RELOAD_INTERVAL, KeyRotationError, Registration, SignIn, UserRoles,
 };
 pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};

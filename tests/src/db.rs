@@ -119,6 +119,16 @@ impl KeyControl {
         result.expect("rotating the signing key failed")
     }
 
+    /// Generates and stores a key that starts signing at `active_from`, and returns its `kid`.
+    pub async fn add(&self, active_from: time::OffsetDateTime) -> String {
+        let result = match self {
+            Self::Sqlite(auth) => auth.add_signing_key(active_from).await,
+            Self::Postgres(auth) => auth.add_signing_key(active_from).await,
+            Self::MariaDb(auth) => auth.add_signing_key(active_from).await,
+        };
+        result.expect("adding a signing key failed")
+    }
+
     /// Rereads the key set from the database.
     pub async fn reload(&self) {
         let result = match self {

@@ -1,9 +1,10 @@
 //! Loading, persisting and rotating the generated signing keys of an asymmetric algorithm.
 //!
 //! Generated keys live in the store, so that every instance on one database signs with the
-//! newest of them and verifies with all of them. Each instance reloads the set every
-//! [`KEY_RELOAD_INTERVAL`] and, when a rotation interval is set, replaces a signing key that
-//! has reached that age.
+//! same key and verifies with all of them. Each instance reloads the set every
+//! [`KEY_RELOAD_INTERVAL`]. When a rotation interval is set, the instance that finds the
+//! newest key that old adds a successor, which is published [`KEY_PUBLICATION_LEAD`] before
+//! it starts signing.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -20,6 +21,11 @@ use crate::user::AuthUser;
 /// How often each instance rereads the key set from the store, so that it verifies tokens
 /// signed with a key another instance generated.
 pub const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long a key added by timed rotation is published before it signs. It is longer than
+/// the JWKS cache lifetime (300 s) and than two reloads, so other instances and verifiers
+/// that cache the JWKS know the key before they see a token it signed.
+pub const KEY_PUBLICATION_LEAD: Duration = Duration::from_secs(300);
 
 /// An error from loading, generating or rotating the signing keys.
 #[derive(Debug, thiserror::Error)]
@@ -95,11 +101,21 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// others after their next reload. The previous keys keep verifying for the grace
     /// period. Returns the new key's `kid`.
     pub async fn rotate_signing_key(&self) -> Result<String, KeyRotationError> {
+        self.add_signing_key(OffsetDateTime::now_utc()).await
+    }
+
+    /// Generates and stores a new key that starts signing at `active_from`. Until then it is
+    /// published in the JWKS and verifies, but the current key keeps signing. Returns the
+    /// new key's `kid`.
+    pub async fn add_signing_key(
+        &self,
+        active_from: OffsetDateTime,
+    ) -> Result<String, KeyRotationError> {
         if !self.generates_keys() {
             return Err(KeyRotationError::NotRotatable);
         }
         let now = OffsetDateTime::now_utc();
-        let key = self.generate_and_store(now).await?;
+        let key = self.generate_and_store(active_from).await?;
         let kid = key.kid().to_owned();
         if self.inner.store.supports_signing_keys() {
             self.reload_signing_keys().await?;
@@ -109,7 +125,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             let grace = self.inner.config.effective_key_grace_period();
             shared.replace(KeySet::new(KeySet::partition_expired(keys, grace, now).0));
         }
-        tracing::info!(target: CORE, kid = %kid, "signing key rotated");
+        tracing::info!(target: CORE, kid = %kid, %active_from, "signing key added");
         Ok(kid)
     }
 
@@ -124,7 +140,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .await?;
         let mut keys = Vec::with_capacity(rows.len());
         for row in rows {
-            match SigningKey::from_pem(algorithm, &row.private_key_pem, row.created_at) {
+            match SigningKey::from_pem(algorithm, &row.private_key_pem, row.active_from) {
                 Ok(key) => keys.push(Arc::new(key)),
                 Err(error) => tracing::error!(
                     target: CORE,
@@ -139,18 +155,19 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
 
     async fn generate_and_store(
         &self,
-        now: OffsetDateTime,
+        active_from: OffsetDateTime,
     ) -> Result<Arc<SigningKey>, KeyRotationError> {
         let algorithm = self.inner.config.algorithm;
         // RSA generation takes tens of milliseconds: keep it off the async workers.
-        let (key, pem) = tokio::task::spawn_blocking(move || SigningKey::generate(algorithm, now))
+        let generate = move || SigningKey::generate(algorithm, active_from);
+        let (key, pem) = tokio::task::spawn_blocking(generate)
             .await
             .map_err(|_| crate::core::keys::KeyError::Generation(algorithm))??;
         let stored = StoredSigningKey {
             kid: key.kid().to_owned(),
             algorithm: algorithm.as_str().to_owned(),
             private_key_pem: pem,
-            created_at: now,
+            active_from,
         };
         self.inner.store.insert_signing_key(&stored).await?;
         tracing::info!(target: CORE, kid = %stored.kid, %algorithm, "signing key generated");
@@ -189,12 +206,15 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let Some(shared) = self.inner.signer.key_set() else {
             return Ok(());
         };
+        // The newest key may be a successor that does not sign yet: then nothing is due.
+        let now = OffsetDateTime::now_utc();
         let due = shared
             .snapshot()
-            .signing_key()
-            .is_none_or(|key| key.created_at() + interval <= OffsetDateTime::now_utc());
+            .keys()
+            .first()
+            .is_none_or(|newest| newest.active_from() + interval <= now);
         if due {
-            self.rotate_signing_key().await?;
+            self.add_signing_key(now + KEY_PUBLICATION_LEAD).await?;
         }
         Ok(())
     }

@@ -2,8 +2,9 @@
 //! `kid`, and the key set that signs and verifies tokens.
 //!
 //! A key's `kid` is its RFC 7638 thumbprint (SHA-256, base64url), so every instance and
-//! every restart gives the same key the same `kid`. The key set lists the newest key first;
-//! that key signs, and every key in the set verifies tokens that name it.
+//! every restart gives the same key the same `kid`. The key set lists the newest key first.
+//! The newest key whose `active_from` has come signs, and every key in the set verifies, so
+//! a key can be published before it signs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -137,7 +138,7 @@ pub struct SigningKey {
     encoding: EncodingKey,
     decoding: DecodingKey,
     public_jwk: Value,
-    created_at: OffsetDateTime,
+    active_from: OffsetDateTime,
 }
 
 impl fmt::Debug for SigningKey {
@@ -145,7 +146,7 @@ impl fmt::Debug for SigningKey {
         f.debug_struct("SigningKey")
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
-            .field("created_at", &self.created_at)
+            .field("active_from", &self.active_from)
             .finish_non_exhaustive()
     }
 }
@@ -156,22 +157,23 @@ impl SigningKey {
     pub fn from_pem(
         algorithm: JwtAlgorithm,
         pem: &str,
-        created_at: OffsetDateTime,
+        active_from: OffsetDateTime,
     ) -> Result<Self, KeyError> {
         if algorithm.is_rsa() {
-            Self::rsa_from_pem(algorithm, pem, created_at)
+            Self::rsa_from_pem(algorithm, pem, active_from)
         } else if algorithm == JwtAlgorithm::EdDSA {
-            Self::ed25519_from_pem(pem, created_at)
+            Self::ed25519_from_pem(pem, active_from)
         } else {
             Err(KeyError::NotAsymmetric(algorithm))
         }
     }
 
-    /// Generates a key pair for `algorithm` (RSA keys have 2048 bits) and returns it with
-    /// its private key as PKCS#8 PEM, the form the key store keeps.
+    /// Generates a key pair for `algorithm` (RSA keys have 2048 bits) that signs from
+    /// `active_from` on, and returns it with its private key as PKCS#8 PEM, the form the key
+    /// store keeps.
     pub fn generate(
         algorithm: JwtAlgorithm,
-        created_at: OffsetDateTime,
+        active_from: OffsetDateTime,
     ) -> Result<(Self, String), KeyError> {
         let failed = |_| KeyError::Generation(algorithm);
         let der = if algorithm.is_rsa() {
@@ -190,14 +192,14 @@ impl SigningKey {
             &pem::Pem::new("PRIVATE KEY", der),
             pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
         );
-        let key = Self::from_pem(algorithm, &pem, created_at)?;
+        let key = Self::from_pem(algorithm, &pem, active_from)?;
         Ok((key, pem))
     }
 
     fn rsa_from_pem(
         algorithm: JwtAlgorithm,
         pem: &str,
-        created_at: OffsetDateTime,
+        active_from: OffsetDateTime,
     ) -> Result<Self, KeyError> {
         let invalid = |reason: String| KeyError::Invalid {
             expected: "an RSA",
@@ -236,11 +238,11 @@ impl SigningKey {
             decoding: DecodingKey::from_rsa_raw_components(&public.n, &public.e),
             encoding,
             public_jwk,
-            created_at,
+            active_from,
         })
     }
 
-    fn ed25519_from_pem(pem: &str, created_at: OffsetDateTime) -> Result<Self, KeyError> {
+    fn ed25519_from_pem(pem: &str, active_from: OffsetDateTime) -> Result<Self, KeyError> {
         let invalid = |reason: String| KeyError::Invalid {
             expected: "an Ed25519",
             reason,
@@ -266,7 +268,7 @@ impl SigningKey {
             decoding: DecodingKey::from_ed_der(&public),
             encoding,
             public_jwk,
-            created_at,
+            active_from,
         })
     }
 
@@ -280,9 +282,10 @@ impl SigningKey {
         self.algorithm
     }
 
-    /// Returns when the key was created; the newest key of a set signs.
-    pub fn created_at(&self) -> OffsetDateTime {
-        self.created_at
+    /// Returns when the key starts signing: its creation, or a later time for a key
+    /// published ahead of use.
+    pub fn active_from(&self) -> OffsetDateTime {
+        self.active_from
     }
 
     /// Returns the public key as a JWK with `kid`, `use` and `alg`, and no private member.
@@ -304,7 +307,7 @@ fn thumbprint(canonical_members: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical_members.as_bytes()))
 }
 
-/// The keys that verify tokens, newest first; the first one signs.
+/// The keys that verify tokens, newest `active_from` first.
 #[derive(Debug, Default)]
 pub struct KeySet {
     keys: Vec<Arc<SigningKey>>,
@@ -313,15 +316,24 @@ pub struct KeySet {
 impl KeySet {
     /// Builds a set, sorting the keys newest first and dropping repeated `kid`s.
     pub fn new(mut keys: Vec<Arc<SigningKey>>) -> Self {
-        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.kid.cmp(&b.kid)));
+        keys.sort_by(|a, b| b.active_from.cmp(&a.active_from).then(a.kid.cmp(&b.kid)));
         let mut seen = std::collections::HashSet::new();
         keys.retain(|key| seen.insert(key.kid.clone()));
         Self { keys }
     }
 
-    /// Returns the signing key: the newest one.
+    /// Returns the signing key now: the newest key whose `active_from` has come.
     pub fn signing_key(&self) -> Option<&Arc<SigningKey>> {
-        self.keys.first()
+        self.signing_key_at(OffsetDateTime::now_utc())
+    }
+
+    /// Returns the signing key at `now`. When every key starts later (a clock set back),
+    /// the oldest one signs, so a non-empty set always has a signing key.
+    pub fn signing_key_at(&self, now: OffsetDateTime) -> Option<&Arc<SigningKey>> {
+        self.keys
+            .iter()
+            .find(|key| key.active_from <= now)
+            .or_else(|| self.keys.last())
     }
 
     /// Finds the key with this `kid`.
@@ -341,8 +353,8 @@ impl KeySet {
     }
 
     /// Splits the keys into those still in the set at `now` and the `kid`s of those whose
-    /// grace period is over. A key's grace period starts when the next newer key was
-    /// created; the newest key is always kept, and `None` keeps every key.
+    /// grace period is over. A key's grace period starts when the next newer key starts
+    /// signing. The newest key is always kept, and a `grace` of `None` keeps every key.
     pub fn partition_expired(
         keys: Vec<Arc<SigningKey>>,
         grace: Option<Duration>,
@@ -360,7 +372,7 @@ impl KeySet {
                 Some(at) if at + grace < now => expired.push(key.kid.clone()),
                 _ => kept.push(Arc::clone(&key)),
             }
-            superseded_at = Some(key.created_at);
+            superseded_at = Some(key.active_from);
         }
         (kept, expired)
     }

@@ -362,8 +362,9 @@ pub struct StoredSigningKey {
     pub algorithm: String,
     /// The private key, PKCS#8 PEM.
     pub private_key_pem: String,
-    /// When the key was created; the newest key signs.
-    pub created_at: OffsetDateTime,
+    /// When the key starts signing: its creation, or a later time for a key published
+    /// ahead of use. The newest key whose time has come signs.
+    pub active_from: OffsetDateTime,
 }
 
 impl std::fmt::Debug for StoredSigningKey {
@@ -371,7 +372,7 @@ impl std::fmt::Debug for StoredSigningKey {
         f.debug_struct("StoredSigningKey")
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
-            .field("created_at", &self.created_at)
+            .field("active_from", &self.active_from)
             .finish_non_exhaustive()
     }
 }

@@ -308,3 +308,39 @@ pub(crate) async fn rotation_reaches_other_instance(db: &TestDb) {
     let pair = second.login("rotated@example.com").await;
     assert_eq!(tokens::header(&pair.access)["kid"], new_kid.as_str());
 }
+
+pub(crate) async fn scheduled_key_signs_later(db: &TestDb) {
+    let (app, keys) = db.keyed_app(config().algorithm(JwtAlgorithm::RS256)).await;
+    let (second, second_keys) = db.keyed_app(config().algorithm(JwtAlgorithm::RS256)).await;
+    let current_kid = kids(&fetch_jwks(&app).await).remove(0);
+    let lead = Duration::from_secs(2);
+    let scheduled_kid = keys.add(time::OffsetDateTime::now_utc() + lead).await;
+    second_keys.reload().await;
+
+    let expected = vec![scheduled_kid.clone(), current_kid.clone()];
+    assert_eq!(
+        kids(&fetch_jwks(&app).await),
+        expected,
+        "published before it signs"
+    );
+    assert_eq!(kids(&fetch_jwks(&second).await), expected);
+    let early = app.register("scheduled@example.com").await;
+    assert_eq!(tokens::header(&early.access)["kid"], current_kid.as_str());
+
+    tokio::time::sleep(lead + Duration::from_millis(500)).await;
+    // Both instances switch at the key's time, without a reload.
+    for instance in [&app, &second] {
+        let pair = instance.login("scheduled@example.com").await;
+        assert_eq!(tokens::header(&pair.access)["kid"], scheduled_kid.as_str());
+    }
+    let pair = app.login("scheduled@example.com").await;
+    let me = second.me(&pair.access).await;
+    assert_eq!(me.status.as_u16(), 200, "{}", me.text);
+    let me = app.me(&early.access).await;
+    assert_eq!(
+        me.status.as_u16(),
+        200,
+        "the previous key still verifies: {}",
+        me.text
+    );
+}

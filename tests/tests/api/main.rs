@@ -114,6 +114,7 @@ on_every_database! {
     jwks::unknown_key_rejected,
     jwks::rotated_key_expires_after_grace,
     jwks::rotation_reaches_other_instance,
+    jwks::scheduled_key_signs_later,
     routing::unknown_route_not_found,
     routing::wrong_method_not_allowed,
 }

@@ -167,3 +167,40 @@ fn grace_period_starts_at_successor() {
     assert_eq!(kept.len(), 3, "without a grace period every key is kept");
     assert!(expired.is_empty());
 }
+
+#[test]
+fn scheduled_key_signs_from_its_time() {
+    let current = key_created(0);
+    let scheduled = key_created(100);
+    let set = KeySet::new(vec![Arc::clone(&current), Arc::clone(&scheduled)]);
+    let at = |seconds| epoch() + time::Duration::seconds(seconds);
+    assert_eq!(set.signing_key_at(at(99)).unwrap().kid(), current.kid());
+    assert_eq!(set.signing_key_at(at(100)).unwrap().kid(), scheduled.kid());
+    assert_eq!(
+        kids_of(&set.jwks()),
+        vec![scheduled.kid(), current.kid()],
+        "a scheduled key is published before it signs"
+    );
+    assert_eq!(
+        set.signing_key_at(at(-5)).unwrap().kid(),
+        current.kid(),
+        "with every key in the future, the oldest signs"
+    );
+
+    // The current key's grace period only starts when its successor starts signing.
+    let grace = Some(Duration::from_secs(10));
+    let (kept, _) = KeySet::partition_expired(set.keys().to_vec(), grace, at(50));
+    assert_eq!(kept.len(), 2);
+    let (kept, expired) = KeySet::partition_expired(set.keys().to_vec(), grace, at(111));
+    assert_eq!(kept.len(), 1);
+    assert_eq!(expired, vec![current.kid().to_owned()]);
+}
+
+fn kids_of(jwks: &Value) -> Vec<&str> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap())
+        .collect()
+}

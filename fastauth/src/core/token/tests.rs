@@ -484,7 +484,8 @@ fn replaced_key_verifies_until_dropped() {
     let first = Arc::clone(set.snapshot().signing_key().unwrap());
     let old_token = pair(&signer).access_token;
 
-    let later = first.created_at() + time::Duration::seconds(1);
+    let later = OffsetDateTime::now_utc();
+    assert!(later > first.active_from());
     let second = Arc::new(SigningKey::generate(JwtAlgorithm::EdDSA, later).unwrap().0);
     set.replace(KeySet::new(vec![Arc::clone(&first), Arc::clone(&second)]));
     let new_token = pair(&signer).access_token;

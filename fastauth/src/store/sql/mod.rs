@@ -565,7 +565,7 @@ impl<U: AuthUser, D: Dialect> KeyStore for SqlStore<U, D> {
             text(&key.kid),
             text(&key.algorithm),
             text(&key.private_key_pem),
-            Value::Timestamp(dialect::truncate_to_micros(key.created_at)),
+            Value::Timestamp(dialect::truncate_to_micros(key.active_from)),
         ];
         D::execute(&self.pool, &self.statements.keys.insert, &args).await?;
         Ok(())
@@ -584,13 +584,13 @@ fn signing_key_from_row(row: Vec<Value>) -> Result<StoredSigningKey, StoreError>
                 Value::Text(kid),
                 Value::Text(algorithm),
                 Value::Text(private_key_pem),
-                Value::Timestamp(created_at),
+                Value::Timestamp(active_from),
             ],
         ) => Ok(StoredSigningKey {
             kid,
             algorithm,
             private_key_pem,
-            created_at,
+            active_from,
         }),
         _ => Err(StoreError::Schema(
             "a `fastauth_signing_keys` row has an unexpected shape".to_owned(),

@@ -220,7 +220,7 @@ fn roles_of_user_columns(kind: DialectKind, id: &str) -> String {
 /// The statements of the signing-key store.
 #[derive(Debug)]
 pub(super) struct KeyStatements {
-    /// `(kid, algorithm, private_key, created_at)` rows of one algorithm.
+    /// `(kid, algorithm, private_key, active_from)` rows of one algorithm.
     pub(super) list: Arc<str>,
     /// Inserts a key; a `kid` stored already is left alone.
     pub(super) insert: Arc<str>,
@@ -236,12 +236,12 @@ impl KeyStatements {
         };
         Self {
             list: arc(format!(
-                "SELECT kid, algorithm, private_key, created_at FROM {SIGNING_KEYS} \
+                "SELECT kid, algorithm, private_key, active_from FROM {SIGNING_KEYS} \
                  WHERE algorithm = {}",
                 p(1)
             )),
             insert: arc(format!(
-                "INSERT INTO {SIGNING_KEYS} (kid, algorithm, private_key, created_at) \
+                "INSERT INTO {SIGNING_KEYS} (kid, algorithm, private_key, active_from) \
                  VALUES ({}, {}, {}, {}){ignore_duplicate}",
                 p(1),
                 p(2),
@@ -471,7 +471,7 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
                 format!("kid {key} NOT NULL PRIMARY KEY"),
                 format!("algorithm {key} NOT NULL"),
                 format!("private_key {text} NOT NULL"),
-                format!("created_at {ts} NOT NULL"),
+                format!("active_from {ts} NOT NULL"),
             ],
         ),
     ];
