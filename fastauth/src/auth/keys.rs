@@ -54,17 +54,20 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !self.generates_keys() {
             return Ok(());
         }
-        if !self.inner.store.supports_signing_keys() {
+        let stored = self.inner.store.supports_signing_keys();
+        if stored {
+            self.reload_signing_keys().await?;
+        } else {
             // NOTE: with a store that keeps no keys, every process signs with a key of its
             // own, and tokens do not survive a restart or move between instances.
             tracing::warn!(
                 target: CORE,
                 "the store keeps no signing keys: this process signs with a key of its own"
             );
-            return Ok(());
         }
-        self.reload_signing_keys().await?;
-        if !self.inner.key_task_started.swap(true, Ordering::SeqCst) {
+        // Without a store there is nothing to reload, but a rotation interval still applies.
+        let needs_task = stored || self.inner.config.key_rotation_interval.is_some();
+        if needs_task && !self.inner.key_task_started.swap(true, Ordering::SeqCst) {
             self.spawn_key_task();
         }
         Ok(())

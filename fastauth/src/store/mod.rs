@@ -361,6 +361,7 @@ pub struct StoredSigningKey {
     /// The `alg` the key signs with, like `RS256`.
     pub algorithm: String,
     /// The private key, PKCS#8 PEM.
+    // NOTE: stored unencrypted, so anyone who can read this table can sign tokens.
     pub private_key_pem: String,
     /// When the key starts signing: its creation, or a later time for a key published
     /// ahead of use. The newest key whose time has come signs.
