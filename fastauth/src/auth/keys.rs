@@ -88,6 +88,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if keys.is_empty() {
             keys.push(self.generate_and_store(now).await?);
             // Another instance may have stored its first key at the same moment: read both.
+            // NOTE: an instance that reads before the other one inserts misses that key, and
+            // rejects its tokens until the next reload (at most 30 s later).
             keys = self.stored_keys().await?;
         }
         let grace = config.effective_key_grace_period();
