@@ -14,9 +14,11 @@ use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
 use crate::store::{SessionRecord, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
+mod keys;
 mod roles;
 mod sessions;
 
+pub use keys::{KEY_PUBLICATION_LEAD, KEY_RELOAD_INTERVAL, KeyRotationError};
 pub use roles::UserRoles;
 
 const CORE: &str = "fastauth::core";
@@ -40,6 +42,8 @@ pub(crate) struct Inner<U, S> {
     pub(crate) config: AuthConfig,
     pub(crate) signer: TokenSigner,
     pub(crate) hasher: PasswordHasher,
+    /// Whether the task that reloads and rotates the signing keys runs.
+    key_task_started: std::sync::atomic::AtomicBool,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -134,6 +138,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 config,
                 signer,
                 hasher,
+                key_task_started: std::sync::atomic::AtomicBool::new(false),
                 _user: std::marker::PhantomData,
             }),
             _roles: std::marker::PhantomData,
@@ -143,9 +148,20 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// Creates or updates the database tables, then creates the roles the declaration
     /// names and grants their permissions. Idempotent: run it at every start. Roles and
     /// permissions that exist already, including those created at run time, are kept.
+    ///
+    /// With an asymmetric algorithm and no configured key, it also loads the signing keys
+    /// from the store, generating the first one, and starts the task that reloads them
+    /// every [`KEY_RELOAD_INTERVAL`] and rotates them. Before this call, the process signs
+    /// with a key of its own.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let store = &self.inner.store;
         store.migrate().await?;
+        self.start_signing_keys()
+            .await
+            .map_err(|error| match error {
+                KeyRotationError::Store(error) => error,
+                other => StoreError::Other(Box::new(other)),
+            })?;
         for (role, permissions) in R::GRANTS {
             let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
             if !store.create_role(role, &permissions).await? {
@@ -163,6 +179,13 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// The configuration.
     pub fn config(&self) -> &AuthConfig {
         &self.inner.config
+    }
+
+    /// Returns the JWKS document (`{"keys": [...]}`, public keys only) of an asymmetric
+    /// algorithm, or `None` under HMAC, whose secret is never published.
+    pub fn jwks(&self) -> Option<serde_json::Value> {
+        let set = self.inner.signer.key_set()?;
+        Some(set.snapshot().jwks())
     }
 
     /// Checks whether a provider bit of `PROVIDERS` is set.

@@ -11,11 +11,13 @@ pub mod user;
 mod auth;
 
 pub use crate::auth::{
-    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, Registration, SignIn, UserRoles,
+    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, KEY_PUBLICATION_LEAD,
+    KEY_RELOAD_INTERVAL, KeyRotationError, Registration, SignIn, UserRoles,
 };
 pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};
 pub use crate::core::cookies::{CookieConfig, SameSite, TokenDelivery};
+pub use crate::core::keys::JwtAlgorithm;
 pub use crate::http::error::ApiError;
 pub use crate::http::extract::{AccessClaims, CurrentUser};
 pub use crate::http::guard::{HasPermission, HasPermissionClaim, HasRole, HasRoleClaim};
@@ -34,8 +36,8 @@ pub mod provider {
 pub mod prelude {
     pub use crate::{
         AccessClaims, AuthConfig, AuthUser, CookieConfig, CurrentUser, HasPermission,
-        HasPermissionClaim, HasRole, HasRoleClaim, PasswordConfig, SameSite, Secret, TokenDelivery,
-        fastauth,
+        HasPermissionClaim, HasRole, HasRoleClaim, JwtAlgorithm, PasswordConfig, SameSite, Secret,
+        TokenDelivery, fastauth,
     };
 }
 

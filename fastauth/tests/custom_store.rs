@@ -213,6 +213,8 @@ impl RoleStore for CountingStore {
     }
 }
 
+impl fastauth::store::KeyStore for CountingStore {}
+
 impl Store<Member> for CountingStore {}
 
 /// A role marker written by hand, as `fastauth!` generates them.

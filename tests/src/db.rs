@@ -97,6 +97,49 @@ fn unreachable(server: &str, variable: &str, url: &str, error: &sqlx::Error) -> 
     )
 }
 
+/// The signing keys of an application built by [`TestDb::keyed_app`].
+#[derive(Debug)]
+pub enum KeyControl {
+    /// The SQLite service.
+    Sqlite(crate::sqlite::SqliteAuth),
+    /// The PostgreSQL service.
+    Postgres(crate::postgres::PgAuth),
+    /// The MariaDB service.
+    MariaDb(crate::mysql::MySqlAuth),
+}
+
+impl KeyControl {
+    /// Generates and stores a new signing key and returns its `kid`.
+    pub async fn rotate(&self) -> String {
+        let result = match self {
+            Self::Sqlite(auth) => auth.rotate_signing_key().await,
+            Self::Postgres(auth) => auth.rotate_signing_key().await,
+            Self::MariaDb(auth) => auth.rotate_signing_key().await,
+        };
+        result.expect("rotating the signing key failed")
+    }
+
+    /// Generates and stores a key that starts signing at `active_from`, and returns its `kid`.
+    pub async fn add(&self, active_from: time::OffsetDateTime) -> String {
+        let result = match self {
+            Self::Sqlite(auth) => auth.add_signing_key(active_from).await,
+            Self::Postgres(auth) => auth.add_signing_key(active_from).await,
+            Self::MariaDb(auth) => auth.add_signing_key(active_from).await,
+        };
+        result.expect("adding a signing key failed")
+    }
+
+    /// Rereads the key set from the database.
+    pub async fn reload(&self) {
+        let result = match self {
+            Self::Sqlite(auth) => auth.reload_signing_keys().await,
+            Self::Postgres(auth) => auth.reload_signing_keys().await,
+            Self::MariaDb(auth) => auth.reload_signing_keys().await,
+        };
+        result.expect("reloading the signing keys failed");
+    }
+}
+
 impl TestDb {
     /// Creates an empty database of `backend`.
     pub async fn create(backend: Backend) -> Self {
@@ -231,6 +274,34 @@ impl TestDb {
             }
         };
         TestApp::new(router)
+    }
+
+    /// Builds the application like [`TestDb::app`] and also returns a handle on its signing
+    /// keys, to rotate and reload them as the background task would.
+    pub async fn keyed_app(&self, config: AuthConfig) -> (TestApp, KeyControl) {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let auth = crate::sqlite::SqliteAuth::with_pool(pool.clone(), config)
+                    .expect("building the SQLite service failed");
+                auth.migrate().await.expect("migrating SQLite failed");
+                let app = crate::application(auth.router(), auth.layer());
+                (TestApp::new(app), KeyControl::Sqlite(auth))
+            }
+            Pool::Postgres(pool) => {
+                let auth = crate::postgres::PgAuth::with_pool(pool.clone(), config)
+                    .expect("building the PostgreSQL service failed");
+                auth.migrate().await.expect("migrating PostgreSQL failed");
+                let app = crate::application(auth.router(), auth.layer());
+                (TestApp::new(app), KeyControl::Postgres(auth))
+            }
+            Pool::MariaDb(pool) => {
+                let auth = crate::mysql::MySqlAuth::with_pool(pool.clone(), config)
+                    .expect("building the MariaDB service failed");
+                auth.migrate().await.expect("migrating MariaDB failed");
+                let app = crate::application(auth.router(), auth.layer());
+                (TestApp::new(app), KeyControl::MariaDb(auth))
+            }
+        }
     }
 
     /// Runs a statement and returns the number of rows it changed.

@@ -14,7 +14,7 @@ use fastauth::prelude::*;
 use serde_json::{Value, json};
 
 pub use client::{Reply, SetCookie, TestApp, TokenPair};
-pub use db::{Backend, TestDb, run};
+pub use db::{Backend, KeyControl, TestDb, run};
 
 /// The signing secret of every test application.
 pub const SECRET: &str = "tests-9f2c7e1a4b8d6e3f0a5c2b7d9e1f4a6c";

@@ -59,3 +59,85 @@ pub fn fastauth_access_claims(user_id: &str, email: &str, issued_at: i64, lifeti
         "aud": null,
     })
 }
+
+/// Decodes the header of a compact JWS.
+pub fn header(token: &str) -> Value {
+    let header = token.split('.').next().expect("a JWT has a header segment");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("the header is base64url without padding");
+    serde_json::from_slice(&bytes).expect("the header is JSON")
+}
+
+/// Verifies `token` against the JWKS document `jwks` the way an independent resource server
+/// would: picks the key by `kid`, pins the key's `alg`, and checks `exp` without leeway.
+/// Returns the claims, or the reason the token was rejected.
+pub fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Value, String> {
+    let set: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(jwks.clone()).map_err(|e| format!("not a JWKS: {e}"))?;
+    let kid = header(token)["kid"]
+        .as_str()
+        .ok_or("the token has no kid")?
+        .to_owned();
+    let jwk = set.find(&kid).ok_or(format!("no key {kid} in the JWKS"))?;
+    let algorithm = jwk
+        .common
+        .key_algorithm
+        .ok_or("the key has no alg")?
+        .to_string()
+        .parse::<Algorithm>()
+        .map_err(|e| e.to_string())?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(algorithm);
+    validation.leeway = 0;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| e.to_string())
+}
+
+/// Returns the SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`) of an RSA JWK: the
+/// text an attacker would try as an HMAC secret.
+pub fn rsa_public_pem(jwk: &Value) -> String {
+    use aws_lc_rs::encoding::AsDer as _;
+    let component = |name: &str| {
+        let text = jwk[name].as_str().expect("RSA JWKs have `n` and `e`");
+        URL_SAFE_NO_PAD.decode(text).expect("base64url")
+    };
+    let components = aws_lc_rs::signature::RsaPublicKeyComponents {
+        n: component("n"),
+        e: component("e"),
+    };
+    let der = components.as_der().expect("a valid RSA public key");
+    pem::encode_config(
+        &pem::Pem::new("PUBLIC KEY", der.as_ref().to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+/// Signs `claims` with `algorithm` and `key`, with `kid` in the header when given.
+pub fn sign_with_key(
+    algorithm: Algorithm,
+    kid: Option<&str>,
+    claims: &Value,
+    key: &EncodingKey,
+) -> String {
+    let mut header = Header::new(algorithm);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, key).expect("signing failed")
+}
+
+/// Builds the claims of a valid fastauth access token of `user_id` in session `sid`.
+pub fn access_claims(user_id: &str, sid: &str) -> Value {
+    json!({
+        "sub": user_id,
+        "jti": "q4w7e3t5y1u0k8d1r6x0m2p9",
+        "iat": now(),
+        "exp": now() + 900,
+        "type": "access",
+        "email": "forged@example.com",
+        "name": null,
+        "email_verified": false,
+        "sid": sid,
+    })
+}

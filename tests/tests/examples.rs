@@ -353,3 +353,172 @@ async fn basic_example_cookie_mode() {
 
     assert_eq!(server.terminate(), Some(0), "{}", server.log());
 }
+
+/// Fetches the served JWKS document and checks its caching header.
+async fn served_jwks(server: &Server) -> Value {
+    let response = client()
+        .get(server.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("the request failed");
+    assert_eq!(response.status().as_u16(), 200);
+    let cache_control = response.headers().get("cache-control").cloned();
+    assert_eq!(
+        cache_control.as_ref().and_then(|v| v.to_str().ok()),
+        Some("public, max-age=300")
+    );
+    response.json().await.expect("a JSON body")
+}
+
+/// Registers `email` and returns the access token.
+async fn register(server: &Server, email: &str) -> String {
+    let credentials = json!({ "email": email, "password": PASSWORD });
+    let (status, body) = call(
+        client()
+            .post(server.url("/auth/register"))
+            .json(&credentials),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_eddsa_key_file() {
+    use fastauth::JwtAlgorithm;
+    use fastauth::core::keys::SigningKey;
+    use fastauth_tests::tokens;
+
+    let created = time::OffsetDateTime::now_utc();
+    let (key, pem) = SigningKey::generate(JwtAlgorithm::EdDSA, created).expect("generation");
+    let directory = tempfile::tempdir().expect("creating a temporary directory failed");
+    let key_file = directory.path().join("signing-key.pem");
+    std::fs::write(&key_file, pem).expect("writing the key file failed");
+    let key_path = key_file.display().to_string();
+    let mut server = Server::start(
+        "full",
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("FASTAUTH_JWT_ALG", "EdDSA"),
+            ("FASTAUTH_JWT_PRIVATE_KEY", &key_path),
+        ],
+    );
+
+    let jwks = served_jwks(&server).await;
+    let keys = jwks["keys"].as_array().expect("`keys` is an array");
+    assert_eq!(keys.len(), 1, "{jwks}");
+    assert_eq!(keys[0]["kty"], "OKP");
+    assert_eq!(keys[0]["crv"], "Ed25519");
+    assert_eq!(keys[0]["alg"], "EdDSA");
+    assert_eq!(keys[0]["kid"], key.kid(), "the kid is the key's thumbprint");
+    assert!(keys[0].get("d").is_none(), "no private member: {jwks}");
+
+    let access = register(&server, "eddsa@example.com").await;
+    assert_eq!(tokens::header(&access)["alg"], "EdDSA");
+    let claims = tokens::verify_with_jwks(&access, &jwks).expect("the token verifies");
+    assert_eq!(claims["email"], "eddsa@example.com");
+    let (status, body) = call(client().get(server.url("/auth/me")).bearer_auth(&access)).await;
+    assert_eq!(status, 200, "{body}");
+    credentials_flow(&server).await;
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_rs256_key_persists() {
+    use fastauth_tests::tokens;
+
+    let directory = tempfile::tempdir().expect("creating a temporary directory failed");
+    let database = format!("sqlite://{}/keys.db", directory.path().display());
+    let environment = [
+        ("DATABASE_URL", database.as_str()),
+        ("FASTAUTH_JWT_ALG", "RS256"),
+    ];
+
+    let mut server = Server::start("full", &environment);
+    let jwks = served_jwks(&server).await;
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    assert_eq!(jwks["keys"][0]["alg"], "RS256");
+    let access = register(&server, "rs256@example.com").await;
+    assert!(tokens::verify_with_jwks(&access, &jwks).is_ok());
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+
+    // The generated key is in the database, so the restarted server signs and verifies
+    // with it and publishes the same kid.
+    let mut restarted = Server::start("full", &environment);
+    assert_eq!(served_jwks(&restarted).await, jwks);
+    let (status, body) = call(client().get(restarted.url("/auth/me")).bearer_auth(&access)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(restarted.terminate(), Some(0), "{}", restarted.log());
+}
+
+/// Runs example `name` with `environment` and returns its exit code and standard error,
+/// failing when it is still running after 30 s.
+fn exit_of(name: &str, environment: &[(&str, &str)]) -> (Option<i32>, String) {
+    let binary = example_binaries()
+        .get(name)
+        .unwrap_or_else(|| panic!("cargo built no executable named {name}"));
+    let mut child = Command::new(binary)
+        .envs(environment.iter().copied())
+        .env("FASTAUTH_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {} failed: {e}", binary.display()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting failed") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                pipe.read_to_string(&mut stderr).ok();
+            }
+            return (status.code(), stderr);
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{name} was still running 30 s after start with {environment:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn example_rejects_bad_key_settings() {
+    let directory = tempfile::tempdir().expect("creating a temporary directory failed");
+    let not_a_key = directory.path().join("not-a-key.pem");
+    std::fs::write(&not_a_key, "not a key").expect("writing the file failed");
+    let not_a_key = not_a_key.display().to_string();
+    let missing = directory.path().join("missing.pem").display().to_string();
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("FASTAUTH_JWT_ALG", "ES256")], "FASTAUTH_JWT_ALG"),
+        (
+            &[("FASTAUTH_JWT_PRIVATE_KEY", &not_a_key)],
+            "FASTAUTH_JWT_PRIVATE_KEY",
+        ),
+        (
+            &[
+                ("FASTAUTH_JWT_ALG", "RS256"),
+                ("FASTAUTH_JWT_PRIVATE_KEY", &missing),
+            ],
+            "FASTAUTH_JWT_PRIVATE_KEY",
+        ),
+        (
+            &[
+                ("FASTAUTH_JWT_ALG", "RS256"),
+                ("FASTAUTH_JWT_PRIVATE_KEY", &not_a_key),
+            ],
+            "private_key_pem",
+        ),
+    ];
+    for (environment, named) in cases {
+        let (code, stderr) = exit_of("full", environment);
+        assert_eq!(code, Some(2), "{environment:?}: {stderr}");
+        assert!(stderr.contains(named), "{environment:?}: {stderr}");
+    }
+}

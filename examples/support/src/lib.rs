@@ -6,7 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use fastauth::{AuthConfig, CookieConfig, Secret, TokenDelivery};
+use fastauth::{AuthConfig, CookieConfig, JwtAlgorithm, Secret, TokenDelivery};
 use tokio::net::TcpListener;
 
 /// A variable with an invalid value.
@@ -88,26 +88,8 @@ impl Settings {
         // Secure only over https by default, so plain-HTTP test clients keep the cookies.
         let secure = boolean("FASTAUTH_COOKIE_SECURE", base_url.starts_with("https://"))?;
 
-        let secret = match var("FASTAUTH_SECRET") {
-            Some(secret) => {
-                Secret::new(secret).map_err(|e| SettingError(format!("FASTAUTH_SECRET: {e}")))?
-            }
-            None if is_dev_host(&base_url) => {
-                tracing::warn!(
-                    "FASTAUTH_SECRET is not set: signing with a random development secret. \
-                     Tokens stop working when the server restarts. Set FASTAUTH_SECRET \
-                     (at least 32 bytes) for anything but local development."
-                );
-                Secret::generate()
-            }
-            None => {
-                return Err(SettingError(format!(
-                    "FASTAUTH_SECRET is required when FASTAUTH_BASE_URL ({base_url}) is not a \
-                     loopback address: set it to at least 32 random bytes"
-                )));
-            }
-        };
-
+        let algorithm = jwt_algorithm()?;
+        let secret = secret(&base_url, algorithm)?;
         let mut auth = AuthConfig::new(secret)
             .access_ttl(seconds("FASTAUTH_ACCESS_TOKEN_TTL", 900)?)
             .refresh_ttl(seconds("FASTAUTH_REFRESH_TOKEN_TTL", 2_592_000)?)
@@ -137,12 +119,9 @@ impl Settings {
         if let Some(email) = var("FASTAUTH_ADMIN_EMAIL") {
             auth = auth.admin_email(email);
         }
-        if let Some(alg) = var("FASTAUTH_JWT_ALG")
-            && !alg.eq_ignore_ascii_case("HS256")
-        {
-            return Err(SettingError(format!(
-                "FASTAUTH_JWT_ALG={alg:?} is not supported by this version yet: use HS256"
-            )));
+        auth = auth.algorithm(algorithm);
+        if let Some(path) = var("FASTAUTH_JWT_PRIVATE_KEY") {
+            auth = auth.private_key_pem(private_key(&path, algorithm)?);
         }
 
         Ok(Self {
@@ -152,6 +131,61 @@ impl Settings {
             auth,
         })
     }
+}
+
+/// Reads `FASTAUTH_JWT_ALG`: `HS256` (default), `HS384`, `HS512`, `RS256`, `RS384`, `RS512`
+/// or `EdDSA`.
+fn jwt_algorithm() -> Result<JwtAlgorithm, SettingError> {
+    match var("FASTAUTH_JWT_ALG") {
+        None => Ok(JwtAlgorithm::HS256),
+        Some(value) => value.parse().map_err(|_| {
+            invalid(
+                "FASTAUTH_JWT_ALG",
+                &value,
+                "HS256, HS384, HS512, RS256, RS384, RS512 or EdDSA",
+            )
+        }),
+    }
+}
+
+/// Reads the PEM file that `FASTAUTH_JWT_PRIVATE_KEY` names. The service checks the key
+/// itself when it is built.
+fn private_key(path: &str, algorithm: JwtAlgorithm) -> Result<String, SettingError> {
+    if !algorithm.is_asymmetric() {
+        return Err(SettingError(format!(
+            "FASTAUTH_JWT_PRIVATE_KEY is set, but FASTAUTH_JWT_ALG={algorithm} signs with \
+             FASTAUTH_SECRET: set FASTAUTH_JWT_ALG to RS256, RS384, RS512 or EdDSA, or unset \
+             the key"
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|error| {
+        SettingError(format!(
+            "FASTAUTH_JWT_PRIVATE_KEY={path:?}: reading the PEM file failed: {error}"
+        ))
+    })
+}
+
+/// Reads `FASTAUTH_SECRET`. HMAC algorithms need it outside development; asymmetric ones
+/// sign with their keys, so a missing secret is replaced by a random one, unused for tokens.
+fn secret(base_url: &str, algorithm: JwtAlgorithm) -> Result<Secret, SettingError> {
+    if let Some(secret) = var("FASTAUTH_SECRET") {
+        return Secret::new(secret).map_err(|e| SettingError(format!("FASTAUTH_SECRET: {e}")));
+    }
+    if algorithm.is_asymmetric() {
+        return Ok(Secret::generate());
+    }
+    if is_dev_host(base_url) {
+        tracing::warn!(
+            "FASTAUTH_SECRET is not set: signing with a random development secret. \
+             Tokens stop working when the server restarts. Set FASTAUTH_SECRET \
+             (at least 32 bytes) for anything but local development."
+        );
+        return Ok(Secret::generate());
+    }
+    Err(SettingError(format!(
+        "FASTAUTH_SECRET is required when FASTAUTH_BASE_URL ({base_url}) is not a loopback \
+         address: set it to at least 32 random bytes"
+    )))
 }
 
 /// Reads `FASTAUTH_TOKEN_DELIVERY`: `bearer` (default, alias `json`) or `cookie`.
@@ -257,7 +291,6 @@ fn reject_unsupported_settings() -> Result<(), SettingError> {
         "GOOGLE_CLIENT_ID",
         "GITHUB_CLIENT_ID",
         "FASTAUTH_CORS_ORIGINS",
-        "FASTAUTH_JWT_PRIVATE_KEY",
     ] {
         if var(name).is_some() {
             return Err(unsupported(name));

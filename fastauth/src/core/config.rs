@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::cookies::{CookieConfig, SameSite, TokenDelivery};
+use super::keys::JwtAlgorithm;
 
 /// A setting with an invalid value; the message names the setting and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -221,6 +222,20 @@ pub struct AuthConfig {
     pub(crate) token_delivery: TokenDelivery,
     pub(crate) cookies: CookieConfig,
     pub(crate) base_url: Option<String>,
+    pub(crate) algorithm: JwtAlgorithm,
+    pub(crate) private_key_pem: Option<PrivateKeyPem>,
+    pub(crate) key_rotation_interval: Option<Duration>,
+    pub(crate) key_grace_period: Option<Duration>,
+}
+
+/// A private key in PEM. Its `Debug` output never shows the key.
+#[derive(Clone)]
+pub(crate) struct PrivateKeyPem(pub(crate) String);
+
+impl fmt::Debug for PrivateKeyPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PrivateKeyPem(<redacted>)")
+    }
 }
 
 impl AuthConfig {
@@ -242,7 +257,66 @@ impl AuthConfig {
             token_delivery: TokenDelivery::Bearer,
             cookies: CookieConfig::default(),
             base_url: None,
+            algorithm: JwtAlgorithm::HS256,
+            private_key_pem: None,
+            key_rotation_interval: None,
+            key_grace_period: None,
         }
+    }
+
+    /// Sets the signing algorithm (default HS256, with the secret).
+    ///
+    /// An asymmetric algorithm (RS256, RS384, RS512, EdDSA) signs with the key of
+    /// [`AuthConfig::private_key_pem`] when one is set. Otherwise the service generates a
+    /// key pair and keeps it in the store, so every instance on the same database signs with
+    /// the same key. The public keys are served at `/.well-known/jwks.json`.
+    pub fn algorithm(mut self, algorithm: JwtAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Sets the private key of an asymmetric algorithm, in PEM: RSA as PKCS#1 or PKCS#8
+    /// (at least 2048 bits), Ed25519 as PKCS#8. The key is checked when the service is built.
+    pub fn private_key_pem(mut self, pem: impl Into<String>) -> Self {
+        self.private_key_pem = Some(PrivateKeyPem(pem.into()));
+        self
+    }
+
+    /// Replaces the signing key with a newly generated one whenever the current one is this
+    /// old. Only for generated keys (no [`AuthConfig::private_key_pem`]). Without an
+    /// interval, keys change only through [`crate::Auth::rotate_signing_key`].
+    pub fn key_rotation_interval(mut self, interval: Duration) -> Self {
+        self.key_rotation_interval = Some(interval);
+        self
+    }
+
+    /// Sets how long a replaced key keeps verifying tokens after its successor was created.
+    ///
+    /// The default depends on the rotation interval: with one, the longer of twice the
+    /// interval and the longest token lifetime, so that every token a key signed expires
+    /// before the key is dropped. Without one, replaced keys are kept.
+    pub fn key_grace_period(mut self, grace: Duration) -> Self {
+        self.key_grace_period = Some(grace);
+        self
+    }
+
+    /// Returns the signing algorithm.
+    pub fn signing_algorithm(&self) -> JwtAlgorithm {
+        self.algorithm
+    }
+
+    /// Returns how long a replaced key keeps verifying, or `None` when replaced keys are
+    /// kept (see [`AuthConfig::key_grace_period`]).
+    pub fn effective_key_grace_period(&self) -> Option<Duration> {
+        if let Some(grace) = self.key_grace_period {
+            return Some(grace);
+        }
+        let interval = self.key_rotation_interval?;
+        let longest_token = self
+            .access_ttl
+            .max(self.refresh_ttl)
+            .max(self.remember_me_ttl);
+        Some(interval.saturating_mul(2).max(longest_token))
     }
 
     /// Adds `roles` and `permissions` arrays to every token, for guards that read only the
@@ -395,6 +469,7 @@ impl AuthConfig {
                  and `!#$%&'*+-.^_`|~`",
             ));
         }
+        self.validate_signing()?;
         let p = &self.password;
         if p.min_length == 0 || p.min_length > p.max_length {
             return Err(ConfigError::new(
@@ -414,6 +489,63 @@ impl AuthConfig {
         Ok(())
     }
 }
+
+impl AuthConfig {
+    fn validate_signing(&self) -> Result<(), ConfigError> {
+        if !self.algorithm.is_asymmetric() && self.private_key_pem.is_some() {
+            return Err(ConfigError::new(
+                "private_key_pem",
+                format!(
+                    "{} signs with the secret and uses no private key: choose RS256, RS384, \
+                     RS512 or EdDSA, or remove the key",
+                    self.algorithm
+                ),
+            ));
+        }
+        if let Some(interval) = self.key_rotation_interval {
+            if !self.algorithm.is_asymmetric() {
+                return Err(ConfigError::new(
+                    "key_rotation_interval",
+                    format!(
+                        "{} signs with the secret, which is not rotated: choose RS256, RS384, \
+                         RS512 or EdDSA, or remove the interval",
+                        self.algorithm
+                    ),
+                ));
+            }
+            if self.private_key_pem.is_some() {
+                return Err(ConfigError::new(
+                    "key_rotation_interval",
+                    "only generated keys are rotated: remove the private key or the interval",
+                ));
+            }
+            if interval < MIN_KEY_ROTATION_INTERVAL || interval > MAX_TOKEN_TTL {
+                return Err(ConfigError::new(
+                    "key_rotation_interval",
+                    format!(
+                        "{} seconds is outside {} seconds to ten years",
+                        interval.as_secs(),
+                        MIN_KEY_ROTATION_INTERVAL.as_secs()
+                    ),
+                ));
+            }
+        }
+        if self
+            .key_grace_period
+            .is_some_and(|grace| grace > MAX_TOKEN_TTL)
+        {
+            return Err(ConfigError::new(
+                "key_grace_period",
+                "must be at most ten years",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The shortest key rotation interval: rotating more often than every minute would outrun
+/// the other instances, which reload the key set once a minute.
+pub const MIN_KEY_ROTATION_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Checks that `name` is an HTTP token (RFC 9110, section 5.6.2), as cookie and header
 /// names must be.

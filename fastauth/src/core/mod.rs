@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod cookies;
+pub mod keys;
 pub mod password;
 pub mod rbac;
 pub mod token;

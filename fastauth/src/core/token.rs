@@ -1,18 +1,20 @@
 //! Access and refresh JWTs: issuing and verifying.
 //!
-//! Tokens are HS256 JWTs signed with the configured secret, with the claims of Python
-//! FastAuth plus `sid`, the session the token belongs to. Verification pins the algorithm,
-//! allows no clock leeway and checks `typ`, `exp`, `nbf`, `iat`, `sub`, and `iss`/`aud` when
-//! configured.
+//! Tokens are JWTs signed with the configured secret (HS256 by default, or HS384/HS512) or
+//! with the newest key of the key set (RS256, RS384, RS512, EdDSA), with the claims of
+//! Python FastAuth plus `sid`, the session the token belongs to. Verification pins the
+//! algorithm, allows no clock leeway and checks `typ`, `exp`, `nbf`, `iat`, `sub`, and
+//! `iss`/`aud` when configured.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::config::{AuthConfig, ConfigError};
+use super::keys::{JwtAlgorithm, KeySet, SharedKeySet, SigningKey};
 
 /// The purpose of a token, from its `type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,11 +135,23 @@ pub struct IssuedPair {
     pub expires_in: u64,
 }
 
-/// Signs and verifies tokens with one key.
+/// The keys a [`TokenSigner`] signs and verifies with.
+#[derive(Clone)]
+enum Keys {
+    /// The shared secret of an HMAC algorithm.
+    Hmac {
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    },
+    /// The key set of an asymmetric algorithm.
+    Asymmetric(SharedKeySet),
+}
+
+/// Signs and verifies tokens with the configured algorithm and keys.
 #[derive(Clone)]
 pub struct TokenSigner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    algorithm: JwtAlgorithm,
+    keys: Keys,
     validation: Validation,
     issuer: Option<String>,
     audience: Vec<String>,
@@ -148,7 +162,7 @@ pub struct TokenSigner {
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenSigner")
-            .field("algorithm", &"HS256")
+            .field("algorithm", &self.algorithm)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -156,35 +170,78 @@ impl std::fmt::Debug for TokenSigner {
 }
 
 impl TokenSigner {
-    /// Builds the signer from the configuration's secret, lifetimes, issuer and audience.
+    /// Builds the signer from the configuration's algorithm, secret or key, lifetimes,
+    /// issuer and audience.
+    ///
+    /// An asymmetric algorithm without a configured key starts with a key generated in
+    /// process memory; [`crate::Auth::migrate`] then replaces the set with the keys of the
+    /// store, so that every instance signs with the same key.
     pub fn new(config: &AuthConfig) -> Result<Self, ConfigError> {
-        let secret = config.secret.as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        let mut required = vec!["exp", "sub"];
-        if let Some(issuer) = &config.issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
-        }
-        if config.audience.is_empty() {
-            validation.validate_aud = false;
+        let algorithm = config.algorithm;
+        let keys = if algorithm.is_asymmetric() {
+            let now = OffsetDateTime::now_utc();
+            let key = match &config.private_key_pem {
+                Some(pem) => SigningKey::from_pem(algorithm, &pem.0, now)
+                    .map_err(|e| ConfigError::new("private_key_pem", e.to_string()))?,
+                None => {
+                    SigningKey::generate(algorithm, now)
+                        .map_err(|e| ConfigError::new("algorithm", e.to_string()))?
+                        .0
+                }
+            };
+            Keys::Asymmetric(SharedKeySet::new(KeySet::new(vec![std::sync::Arc::new(
+                key,
+            )])))
         } else {
-            validation.set_audience(&config.audience);
-            required.push("aud");
-        }
-        validation.set_required_spec_claims(&required);
-        let invalid = |e: jsonwebtoken::errors::Error| ConfigError::new("secret", e.to_string());
+            let secret = config.secret.as_bytes();
+            let invalid =
+                |e: jsonwebtoken::errors::Error| ConfigError::new("secret", e.to_string());
+            Keys::Hmac {
+                encoding: EncodingKey::from_secret(secret).map_err(invalid)?,
+                decoding: DecodingKey::from_secret(secret).map_err(invalid)?,
+            }
+        };
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret).map_err(invalid)?,
-            decoding: DecodingKey::from_secret(secret).map_err(invalid)?,
-            validation,
+            algorithm,
+            keys,
+            validation: validation(config),
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             access_ttl: config.access_ttl,
             roles_in_tokens: config.roles_in_tokens,
         })
+    }
+
+    /// Returns the signing algorithm.
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        self.algorithm
+    }
+
+    /// Returns the key set of an asymmetric algorithm; `None` for HMAC.
+    pub fn key_set(&self) -> Option<&SharedKeySet> {
+        match &self.keys {
+            Keys::Asymmetric(set) => Some(set),
+            Keys::Hmac { .. } => None,
+        }
+    }
+
+    /// Signs `claims` with the secret, or with the newest key and its `kid` in the header.
+    fn sign(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(self.algorithm.to_jsonwebtoken());
+        match &self.keys {
+            Keys::Hmac { encoding, .. } => jsonwebtoken::encode(&header, claims, encoding),
+            Keys::Asymmetric(set) => {
+                let set = set.snapshot();
+                // The set starts with one key and a reload never empties it.
+                let key = set.signing_key().ok_or_else(|| {
+                    jsonwebtoken::errors::Error::from(
+                        jsonwebtoken::errors::ErrorKind::InvalidKeyFormat,
+                    )
+                })?;
+                header.kid = Some(key.kid().to_owned());
+                jsonwebtoken::encode(&header, claims, key.encoding())
+            }
+        }
     }
 
     /// Issues an access and a refresh token for `subject`; the refresh token lives
@@ -198,10 +255,9 @@ impl TokenSigner {
     ) -> Result<IssuedPair, jsonwebtoken::errors::Error> {
         let access = self.claims(subject, session_id, TokenType::Access, self.access_ttl, now);
         let refresh = self.claims(subject, session_id, TokenType::Refresh, refresh_ttl, now);
-        let header = Header::new(Algorithm::HS256);
         Ok(IssuedPair {
-            access_token: jsonwebtoken::encode(&header, &access, &self.encoding)?,
-            refresh_token: jsonwebtoken::encode(&header, &refresh, &self.encoding)?,
+            access_token: self.sign(&access)?,
+            refresh_token: self.sign(&refresh)?,
             refresh_expires_at: OffsetDateTime::from_unix_timestamp(refresh.exp)
                 .unwrap_or(now + refresh_ttl),
             refresh_jti: refresh.jti,
@@ -265,9 +321,18 @@ impl TokenSigner {
         {
             return Err(TokenError::Invalid);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| classify(&e))?;
-        let claims = data.claims;
+        // The algorithm is pinned: a token naming any other one (`none`, or HS256 under an
+        // RSA configuration, whose "secret" would be the public key) is rejected before any
+        // key is used.
+        if header.alg != self.algorithm.to_jsonwebtoken() {
+            return Err(TokenError::Invalid);
+        }
+        let claims = match &self.keys {
+            Keys::Hmac { decoding, .. } => self.decode(token, decoding)?,
+            Keys::Asymmetric(set) => {
+                self.decode_with_set(token, header.kid.as_deref(), &set.snapshot())?
+            }
+        };
         if claims.sub.is_empty() {
             return Err(TokenError::Invalid);
         }
@@ -276,6 +341,58 @@ impl TokenSigner {
         }
         Ok(claims)
     }
+}
+
+impl TokenSigner {
+    fn decode(&self, token: &str, key: &DecodingKey) -> Result<Claims, TokenError> {
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| classify(&e))
+    }
+
+    /// Verifies with the key the header's `kid` names or, when there is no `kid` or it names
+    /// no key of the set, with each key in turn, as the HTTP contract prescribes. Every key
+    /// of the set has the configured algorithm.
+    fn decode_with_set(
+        &self,
+        token: &str,
+        kid: Option<&str>,
+        set: &KeySet,
+    ) -> Result<Claims, TokenError> {
+        if let Some(key) = kid.and_then(|kid| set.find(kid)) {
+            return self.decode(token, key.decoding());
+        }
+        for key in set.keys() {
+            match self.decode(token, key.decoding()) {
+                // Any error other than `Invalid` comes from the claims, so the signature
+                // verified with this key.
+                Err(TokenError::Invalid) => {}
+                outcome => return outcome,
+            }
+        }
+        Err(TokenError::Invalid)
+    }
+}
+
+/// Builds the claim checks every token passes, pinned to the configured algorithm.
+fn validation(config: &AuthConfig) -> Validation {
+    let mut validation = Validation::new(config.algorithm.to_jsonwebtoken());
+    validation.leeway = 0;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    let mut required = vec!["exp", "sub"];
+    if let Some(issuer) = &config.issuer {
+        validation.set_issuer(&[issuer]);
+        required.push("iss");
+    }
+    if config.audience.is_empty() {
+        validation.validate_aud = false;
+    } else {
+        validation.set_audience(&config.audience);
+        required.push("aud");
+    }
+    validation.set_required_spec_claims(&required);
+    validation
 }
 
 fn classify(error: &jsonwebtoken::errors::Error) -> TokenError {

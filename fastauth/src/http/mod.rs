@@ -6,8 +6,11 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 mod handlers;
+mod jwks;
 mod roles;
 mod sessions;
+
+pub use jwks::JWKS_PATH;
 
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -63,11 +66,15 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 .route("/register", post(handlers::register::<U, S, P, R>))
                 .route("/login", post(handlers::login::<U, S, P, R>));
         }
-        let routes = if prefix.is_empty() {
+        let mut routes = if prefix.is_empty() {
             routes
         } else {
             Router::new().nest(&prefix, routes)
         };
+        // Under HMAC there is no public key to publish, so the path does not exist (404).
+        if self.jwks().is_some() {
+            routes = routes.route(jwks::JWKS_PATH, get(jwks::jwks::<U, S, P, R>));
+        }
         routes
             .with_state(self.clone())
             .layer(axum::middleware::map_response(error::json_for_empty_errors))

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 
 use super::{
-    RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore,
-    UserRecord, UserStore,
+    KeyStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError,
+    StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore,
 };
 use crate::user::{AuthUser, NewUser};
 
@@ -29,6 +29,8 @@ struct State<U> {
     roles: BTreeMap<String, BTreeSet<String>>,
     /// User id to the names of their roles.
     user_roles: HashMap<String, BTreeSet<String>>,
+    /// Generated signing keys by `kid`.
+    signing_keys: HashMap<String, StoredSigningKey>,
 }
 
 impl<U: Clone> State<U> {
@@ -93,6 +95,7 @@ impl<U> MemoryStore<U> {
                 refresh_tokens: HashMap::new(),
                 roles: BTreeMap::new(),
                 user_roles: HashMap::new(),
+                signing_keys: HashMap::new(),
             })),
         }
     }
@@ -405,6 +408,39 @@ fn role_record(name: &str, permissions: &BTreeSet<String>) -> RoleRecord {
     RoleRecord {
         name: name.to_owned(),
         permissions: permissions.iter().cloned().collect(),
+    }
+}
+
+impl<U: AuthUser> KeyStore for MemoryStore<U> {
+    fn supports_signing_keys(&self) -> bool {
+        true
+    }
+
+    async fn list_signing_keys(
+        &self,
+        algorithm: &str,
+    ) -> Result<Vec<StoredSigningKey>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .signing_keys
+            .values()
+            .filter(|key| key.algorithm == algorithm)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state
+            .signing_keys
+            .entry(key.kid.clone())
+            .or_insert_with(|| key.clone());
+        Ok(())
+    }
+
+    async fn delete_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+        self.lock().signing_keys.remove(kid);
+        Ok(())
     }
 }
 

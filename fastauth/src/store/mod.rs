@@ -1,7 +1,7 @@
 //! Persistence: the store traits and their SQL and in-memory implementations.
 //!
-//! Each concern has its own trait: [`UserStore`], [`SessionStore`], [`TokenStore`] and
-//! [`RoleStore`], which [`Store`] bundles. An application can implement them for its own type
+//! Each concern has its own trait: [`UserStore`], [`SessionStore`], [`TokenStore`],
+//! [`RoleStore`] and [`KeyStore`], which [`Store`] bundles. An application can implement them for its own type
 //! and pass that to [`crate::Auth`] in place of [`SqlStore`] or [`MemoryStore`].
 
 mod memory;
@@ -352,6 +352,68 @@ pub trait RoleStore: Send + Sync + 'static {
     }
 }
 
+/// A generated signing key as the store keeps it. Its `Debug` output never shows the private
+/// key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    /// The key id, the RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    /// The `alg` the key signs with, like `RS256`.
+    pub algorithm: String,
+    /// The private key, PKCS#8 PEM.
+    // NOTE: stored unencrypted, so anyone who can read this table can sign tokens.
+    pub private_key_pem: String,
+    /// When the key starts signing: its creation, or a later time for a key published
+    /// ahead of use. The newest key whose time has come signs.
+    pub active_from: OffsetDateTime,
+}
+
+impl std::fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("active_from", &self.active_from)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Persists generated signing keys in `fastauth_signing_keys`, so that every instance on the
+/// same database signs and verifies with the same keys.
+///
+/// Every method has a default for a store that keeps no keys: each process then signs with
+/// a key of its own, generated at start-up, which other instances do not know.
+pub trait KeyStore: Send + Sync + 'static {
+    /// Returns whether this store keeps signing keys.
+    fn supports_signing_keys(&self) -> bool {
+        false
+    }
+
+    /// Lists the keys of one algorithm, in any order.
+    fn list_signing_keys(
+        &self,
+        algorithm: &str,
+    ) -> impl Future<Output = Result<Vec<StoredSigningKey>, StoreError>> + Send {
+        let _ = algorithm;
+        async { Ok(Vec::new()) }
+    }
+
+    /// Inserts a key; a key whose `kid` is stored already is left as it is.
+    fn insert_signing_key(
+        &self,
+        key: &StoredSigningKey,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = key;
+        async { Ok(()) }
+    }
+
+    /// Deletes the key with this `kid`, if there is one.
+    fn delete_signing_key(&self, kid: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = kid;
+        async { Ok(()) }
+    }
+}
+
 /// Sorts `names` and removes duplicates: the form every role and permission list takes.
 pub(crate) fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
     names.sort_unstable();
@@ -360,7 +422,9 @@ pub(crate) fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
 }
 
 /// Everything [`crate::Auth`] persists.
-pub trait Store<U: AuthUser>: UserStore<U> + SessionStore + TokenStore + RoleStore {
+pub trait Store<U: AuthUser>:
+    UserStore<U> + SessionStore + TokenStore + RoleStore + KeyStore
+{
     /// Records a new session and its first refresh token. The SQL store writes both in one
     /// transaction; the default calls [`SessionStore::create_session`] and then
     /// [`TokenStore::record_refresh_token`].

@@ -1,5 +1,6 @@
 //! Every scenario of the HTTP surface this version serves (`/auth/register`, `/login`,
 //! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, cookie delivery with its CSRF check,
+//! asymmetric signing keys and `/.well-known/jwks.json`,
 //! an application route behind `CurrentUser` and one behind `AccessClaims`), each run on
 //! SQLite, PostgreSQL and MariaDB.
 //!
@@ -8,6 +9,7 @@
 
 mod bodies;
 mod cookies;
+mod jwks;
 mod login;
 mod logout;
 mod me;
@@ -102,6 +104,17 @@ on_every_database! {
     cookies::cookie_requests_need_csrf,
     cookies::cookie_logout_clears_cookies,
     cookies::bearer_mode_sets_no_cookies,
+    jwks::jwks_publishes_generated_key,
+    jwks::jwks_absent_under_hmac,
+    jwks::keys_round_trip_every_algorithm,
+    jwks::keys_shared_between_instances,
+    jwks::pem_key_kid_is_thumbprint,
+    jwks::hmac_with_public_key_rejected,
+    jwks::alg_none_rejected_with_keys,
+    jwks::unknown_key_rejected,
+    jwks::rotated_key_expires_after_grace,
+    jwks::rotation_reaches_other_instance,
+    jwks::scheduled_key_signs_later,
     routing::unknown_route_not_found,
     routing::wrong_method_not_allowed,
 }

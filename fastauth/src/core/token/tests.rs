@@ -6,6 +6,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+
 use super::*;
 use crate::core::config::Secret;
 
@@ -325,4 +329,183 @@ fn tampered_payload_is_rejected() {
         signer.verify(&forged, TokenType::Access),
         Err(TokenError::Invalid)
     );
+}
+
+// Asymmetric algorithms and the key set.
+
+const RSA_PEM: &str = include_str!("../keys/testdata/rsa2048_pkcs1.pem");
+const RSA_PUBLIC_PEM: &str = include_str!("../keys/testdata/rsa2048_public.pem");
+const ED25519_PEM: &str = include_str!("../keys/testdata/ed25519.pem");
+
+fn keyed_signer(algorithm: JwtAlgorithm, pem: &str) -> TokenSigner {
+    signer(
+        AuthConfig::new(Secret::new(SECRET).unwrap())
+            .algorithm(algorithm)
+            .private_key_pem(pem),
+    )
+}
+
+/// Returns the decoded header of a compact JWS.
+fn header_of(token: &str) -> serde_json::Value {
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+/// Signs `claims` with `key` under `algorithm`, with `kid` in the header when given.
+fn sign_with(
+    algorithm: Algorithm,
+    kid: Option<&str>,
+    claims: &serde_json::Value,
+    key: &EncodingKey,
+) -> String {
+    let mut header = Header::new(algorithm);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, key).unwrap()
+}
+
+#[test]
+fn every_algorithm_round_trips() {
+    for algorithm in JwtAlgorithm::ALL {
+        let signer = match algorithm {
+            JwtAlgorithm::EdDSA => keyed_signer(algorithm, ED25519_PEM),
+            a if a.is_asymmetric() => keyed_signer(algorithm, RSA_PEM),
+            a => signer(AuthConfig::new(Secret::new(SECRET).unwrap()).algorithm(a)),
+        };
+        let pair = pair(&signer);
+        let header = header_of(&pair.access_token);
+        assert_eq!(header["alg"], algorithm.as_str());
+        assert_eq!(header["typ"], "JWT");
+        let claims = signer.verify(&pair.access_token, TokenType::Access);
+        assert_eq!(claims.map(|c| c.sub), Ok("u1".to_owned()), "{algorithm}");
+        assert!(
+            signer
+                .verify(&pair.refresh_token, TokenType::Refresh)
+                .is_ok()
+        );
+        match signer.key_set() {
+            Some(set) => {
+                let kid = set.snapshot().signing_key().unwrap().kid().to_owned();
+                assert_eq!(header["kid"], kid.as_str(), "{algorithm}");
+            }
+            None => {
+                assert!(
+                    header.get("kid").is_none(),
+                    "{algorithm}: no kid under HMAC"
+                );
+                assert!(!algorithm.is_asymmetric());
+            }
+        }
+    }
+}
+
+#[test]
+fn hmac_with_public_key_rejected() {
+    // The classic confusion: a verifier that let the token pick HS256 would use the RSA
+    // public key, which anyone can fetch from the JWKS, as the HMAC secret.
+    let signer = keyed_signer(JwtAlgorithm::RS256, RSA_PEM);
+    let kid = signer
+        .key_set()
+        .unwrap()
+        .snapshot()
+        .signing_key()
+        .unwrap()
+        .kid()
+        .to_owned();
+    let public_pem = EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes()).unwrap();
+    for kid in [Some(kid.as_str()), None] {
+        let forged = sign_with(Algorithm::HS256, kid, &fastauth_claims(), &public_pem);
+        assert_eq!(signer.verify_any(&forged), Err(TokenError::Invalid));
+    }
+}
+
+#[test]
+fn alg_none_rejected_with_keys() {
+    let signer = keyed_signer(JwtAlgorithm::EdDSA, ED25519_PEM);
+    let pair = pair(&signer);
+    let kid = header_of(&pair.access_token)["kid"].clone();
+    let payload = pair.access_token.split('.').nth(1).unwrap().to_owned();
+    for alg in ["none", "None", "NONE"] {
+        let header = URL_SAFE_NO_PAD.encode(json!({ "alg": alg, "kid": kid }).to_string());
+        for signature in ["", "AAAA"] {
+            let token = format!("{header}.{payload}.{signature}");
+            assert_eq!(signer.verify_any(&token), Err(TokenError::Invalid), "{alg}");
+        }
+    }
+}
+
+#[test]
+fn other_asymmetric_algorithm_rejected() {
+    let eddsa = keyed_signer(JwtAlgorithm::EdDSA, ED25519_PEM);
+    let rs256 = keyed_signer(JwtAlgorithm::RS256, RSA_PEM);
+    let rs512 = keyed_signer(JwtAlgorithm::RS512, RSA_PEM);
+    let rsa_token = pair(&rs256).access_token;
+    assert_eq!(eddsa.verify_any(&rsa_token), Err(TokenError::Invalid));
+    assert_eq!(
+        rs512.verify_any(&rsa_token),
+        Err(TokenError::Invalid),
+        "same key, other hash"
+    );
+    assert_eq!(
+        default_signer().verify_any(&rsa_token),
+        Err(TokenError::Invalid)
+    );
+    let hmac_token = pair(&default_signer()).access_token;
+    assert_eq!(rs256.verify_any(&hmac_token), Err(TokenError::Invalid));
+}
+
+#[test]
+fn unknown_kid_tries_every_key() {
+    let signer = keyed_signer(JwtAlgorithm::RS256, RSA_PEM);
+    let own_key = EncodingKey::from_rsa_pem(RSA_PEM.as_bytes()).unwrap();
+    let claims = fastauth_claims();
+    // Signed by a key of the set: accepted whatever `kid` the header names, because the
+    // verifier then tries each key of the set.
+    for kid in [Some("unknown-kid"), None] {
+        let token = sign_with(Algorithm::RS256, kid, &claims, &own_key);
+        assert!(signer.verify_any(&token).is_ok(), "{kid:?}");
+    }
+    // Signed by a key outside the set: rejected, with or without a `kid`.
+    let stranger = SigningKey::generate(JwtAlgorithm::RS256, OffsetDateTime::now_utc()).unwrap();
+    for kid in [Some(stranger.0.kid()), Some("unknown-kid"), None] {
+        let token = sign_with(Algorithm::RS256, kid, &claims, stranger.0.encoding());
+        assert_eq!(
+            signer.verify_any(&token),
+            Err(TokenError::Invalid),
+            "{kid:?}"
+        );
+    }
+}
+
+#[test]
+fn replaced_key_verifies_until_dropped() {
+    let signer =
+        signer(AuthConfig::new(Secret::new(SECRET).unwrap()).algorithm(JwtAlgorithm::EdDSA));
+    let set = signer.key_set().unwrap().clone();
+    let first = Arc::clone(set.snapshot().signing_key().unwrap());
+    let old_token = pair(&signer).access_token;
+
+    let later = OffsetDateTime::now_utc();
+    assert!(later > first.active_from());
+    let second = Arc::new(SigningKey::generate(JwtAlgorithm::EdDSA, later).unwrap().0);
+    set.replace(KeySet::new(vec![Arc::clone(&first), Arc::clone(&second)]));
+    let new_token = pair(&signer).access_token;
+    assert_eq!(header_of(&new_token)["kid"], second.kid());
+    assert!(
+        signer.verify_any(&old_token).is_ok(),
+        "the old key still verifies"
+    );
+    assert!(signer.verify_any(&new_token).is_ok());
+
+    set.replace(KeySet::new(vec![second]));
+    assert_eq!(signer.verify_any(&old_token), Err(TokenError::Invalid));
+    assert!(signer.verify_any(&new_token).is_ok());
+}
+
+#[test]
+fn invalid_private_key_is_config_error() {
+    let config = AuthConfig::new(Secret::new(SECRET).unwrap())
+        .algorithm(JwtAlgorithm::RS256)
+        .private_key_pem(ED25519_PEM);
+    let error = TokenSigner::new(&config).unwrap_err();
+    assert_eq!(error.setting, "private_key_pem");
 }

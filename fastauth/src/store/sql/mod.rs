@@ -10,8 +10,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::{
-    RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore, UserCore,
-    UserRecord, UserStore, sorted_unique,
+    KeyStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError,
+    StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore, sorted_unique,
 };
 use crate::user::{AuthUser, NewUser, RowValues, StandardField, Value};
 
@@ -532,6 +532,69 @@ impl<U: AuthUser, D: Dialect> RoleStore for SqlStore<U, D> {
             .collect();
         let roles = records.into_iter().map(|record| record.name).collect();
         Ok((sorted_unique(roles), sorted_unique(permissions)))
+    }
+}
+
+/// The column types of a `fastauth_signing_keys` row.
+const KEY_ROW: [crate::user::SqlType; 4] = {
+    use crate::user::SqlType::{Text, Timestamp};
+    [Text, Text, Text, Timestamp]
+};
+
+impl<U: AuthUser, D: Dialect> KeyStore for SqlStore<U, D> {
+    fn supports_signing_keys(&self) -> bool {
+        true
+    }
+
+    async fn list_signing_keys(
+        &self,
+        algorithm: &str,
+    ) -> Result<Vec<StoredSigningKey>, StoreError> {
+        let rows = D::fetch_all(
+            &self.pool,
+            &self.statements.keys.list,
+            &[text(algorithm)],
+            &KEY_ROW,
+        )
+        .await?;
+        rows.into_iter().map(signing_key_from_row).collect()
+    }
+
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> Result<(), StoreError> {
+        let args = [
+            text(&key.kid),
+            text(&key.algorithm),
+            text(&key.private_key_pem),
+            Value::Timestamp(dialect::truncate_to_micros(key.active_from)),
+        ];
+        D::execute(&self.pool, &self.statements.keys.insert, &args).await?;
+        Ok(())
+    }
+
+    async fn delete_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+        D::execute(&self.pool, &self.statements.keys.delete, &[text(kid)]).await?;
+        Ok(())
+    }
+}
+
+fn signing_key_from_row(row: Vec<Value>) -> Result<StoredSigningKey, StoreError> {
+    match <[Value; 4]>::try_from(row) {
+        Ok(
+            [
+                Value::Text(kid),
+                Value::Text(algorithm),
+                Value::Text(private_key_pem),
+                Value::Timestamp(active_from),
+            ],
+        ) => Ok(StoredSigningKey {
+            kid,
+            algorithm,
+            private_key_pem,
+            active_from,
+        }),
+        _ => Err(StoreError::Schema(
+            "a `fastauth_signing_keys` row has an unexpected shape".to_owned(),
+        )),
     }
 }
 

@@ -12,6 +12,7 @@ const REFRESH_KIND: &str = "refresh_jti";
 const ROLES: &str = "fastauth_roles";
 const ROLE_PERMISSIONS: &str = "fastauth_role_permissions";
 const USER_ROLES: &str = "fastauth_user_roles";
+const SIGNING_KEYS: &str = "fastauth_signing_keys";
 
 /// Every statement the store runs, rendered for one dialect and one user struct.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ pub(super) struct Statements {
     pub(super) revoke_session_refresh: Arc<str>,
     pub(super) revoke_user_refresh: Arc<str>,
     pub(super) roles: RoleStatements,
+    pub(super) keys: KeyStatements,
     pub(super) create_tables: Vec<Arc<str>>,
     pub(super) list_columns: Arc<str>,
     /// `ALTER TABLE ... ADD COLUMN` for each domain column, run when the column is missing.
@@ -193,6 +195,7 @@ impl Statements {
                 p(1)
             )),
             roles: RoleStatements::render(kind),
+            keys: KeyStatements::render(kind),
             create_tables: create_tables(schema, kind),
             list_columns: arc(list_columns(kind)),
             add_domain_columns: add_domain_columns(schema, kind),
@@ -212,6 +215,42 @@ fn roles_of_user_columns(kind: DialectKind, id: &str) -> String {
          (SELECT {permissions} FROM {USER_ROLES} ur \
          JOIN {ROLE_PERMISSIONS} rp ON rp.role_name = ur.role_name WHERE ur.user_id = u.{id})"
     )
+}
+
+/// The statements of the signing-key store.
+#[derive(Debug)]
+pub(super) struct KeyStatements {
+    /// `(kid, algorithm, private_key, active_from)` rows of one algorithm.
+    pub(super) list: Arc<str>,
+    /// Inserts a key; a `kid` stored already is left alone.
+    pub(super) insert: Arc<str>,
+    pub(super) delete: Arc<str>,
+}
+
+impl KeyStatements {
+    fn render(kind: DialectKind) -> Self {
+        let p = |n| kind.placeholder(n);
+        let ignore_duplicate = match kind {
+            DialectKind::MySql => " ON DUPLICATE KEY UPDATE kid = kid",
+            DialectKind::Sqlite | DialectKind::Postgres => " ON CONFLICT DO NOTHING",
+        };
+        Self {
+            list: arc(format!(
+                "SELECT kid, algorithm, private_key, active_from FROM {SIGNING_KEYS} \
+                 WHERE algorithm = {}",
+                p(1)
+            )),
+            insert: arc(format!(
+                "INSERT INTO {SIGNING_KEYS} (kid, algorithm, private_key, active_from) \
+                 VALUES ({}, {}, {}, {}){ignore_duplicate}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            delete: arc(format!("DELETE FROM {SIGNING_KEYS} WHERE kid = {}", p(1))),
+        }
+    }
 }
 
 /// The statements of the role store.
@@ -426,6 +465,15 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
         create_table(ROLES, &[format!("name {key} NOT NULL PRIMARY KEY")]),
         create_table(ROLE_PERMISSIONS, &role_permissions),
         create_table(USER_ROLES, &user_roles),
+        create_table(
+            SIGNING_KEYS,
+            &[
+                format!("kid {key} NOT NULL PRIMARY KEY"),
+                format!("algorithm {key} NOT NULL"),
+                format!("private_key {text} NOT NULL"),
+                format!("active_from {ts} NOT NULL"),
+            ],
+        ),
     ];
     if !mysql {
         let email = col(StandardField::Email);
