@@ -269,3 +269,123 @@ fn log(event: &SecurityEvent) {
         emit_at!(info);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context, SubscriberExt as _};
+
+    use super::*;
+
+    /// The target, level and fields of each event logged while it is the subscriber.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<(String, tracing::Level, Vec<(String, String)>)>>>);
+
+    struct Fields(Vec<(String, String)>);
+
+    impl Visit for Fields {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_owned(), value.to_owned()));
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push((field.name().to_owned(), format!("{value:?}")));
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
+        fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            let metadata = event.metadata();
+            self.0.lock().expect("not poisoned").push((
+                metadata.target().to_owned(),
+                *metadata.level(),
+                fields.0,
+            ));
+        }
+    }
+
+    /// A sink that keeps every event it is given.
+    #[derive(Clone, Default)]
+    struct Memory(Arc<Mutex<Vec<SecurityEvent>>>);
+
+    impl SecuritySink for Memory {
+        async fn record(&self, event: &SecurityEvent) -> Result<(), StoreError> {
+            self.0.lock().expect("not poisoned").push(event.clone());
+            Ok(())
+        }
+    }
+
+    fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    #[tokio::test]
+    async fn events_logged_under_security_target() {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::registry().with(captured.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let sink = Memory::default();
+        let events = SecurityEvents::with_sink(sink.clone());
+
+        let reuse = SecurityEvent::new(SecurityEventKind::RefreshTokenReused)
+            .user("u1")
+            .session(Some("s1"));
+        events.emit(reuse.clone()).await;
+        let failure = SecurityEvent::new(SecurityEventKind::SignInFailed)
+            .maybe_user(None)
+            .provider("credentials")
+            .reason("invalid credentials");
+        events.emit(failure.clone()).await;
+
+        let logged = captured.0.lock().expect("not poisoned").clone();
+        assert_eq!(logged.len(), 2);
+        let (target, level, fields) = &logged[0];
+        assert_eq!(target, TARGET);
+        assert_eq!(*level, tracing::Level::WARN);
+        assert_eq!(field(fields, "kind"), Some("refresh_token_reused"));
+        assert_eq!(field(fields, "user_id"), Some("u1"));
+        assert_eq!(field(fields, "session_id"), Some("s1"));
+        let (target, level, fields) = &logged[1];
+        assert_eq!(target, TARGET);
+        assert_eq!(*level, tracing::Level::INFO);
+        assert_eq!(field(fields, "kind"), Some("sign_in_failed"));
+        assert_eq!(field(fields, "user_id"), None);
+        assert_eq!(field(fields, "reason"), Some("invalid credentials"));
+
+        let stored = sink.0.lock().expect("not poisoned").clone();
+        assert_eq!(stored, vec![reuse, failure]);
+    }
+
+    #[test]
+    fn kind_names_are_unique() {
+        use SecurityEventKind as K;
+        let kinds = [
+            K::AccountCreated,
+            K::SignInSucceeded,
+            K::SignInFailed,
+            K::AccountLocked,
+            K::RefreshTokenReused,
+            K::SessionRevoked,
+            K::PasswordReset,
+            K::PasswordChanged,
+            K::EmailChanged,
+            K::RoleAssigned,
+            K::RoleRevoked,
+            K::RoleCreated,
+            K::RoleDeleted,
+            K::RolePermissionsChanged,
+            K::OAuthLinked,
+            K::OAuthUnlinked,
+            K::AccountDeleted,
+        ];
+        let names: std::collections::HashSet<_> = kinds.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), kinds.len());
+    }
+}
