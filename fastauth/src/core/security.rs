@@ -279,9 +279,12 @@ mod tests {
 
     use super::*;
 
-    /// The target, level and fields of each event logged while it is the subscriber.
+    /// The target, level and fields of one logged event.
+    type Logged = (String, tracing::Level, Vec<(String, String)>);
+
+    /// The events logged while it is the subscriber.
     #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<(String, tracing::Level, Vec<(String, String)>)>>>);
+    struct Captured(Arc<Mutex<Vec<Logged>>>);
 
     struct Fields(Vec<(String, String)>);
 
