@@ -254,6 +254,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             other => other?,
         }
         tracing::info!(target: CORE, user_id = %standard.id, "user registered");
+        let event = SecurityEvent::new(Kind::AccountCreated)
+            .user(&standard.id)
+            .provider(CREDENTIALS);
+        self.events.emit(event).await;
         let (roles, permissions) = self.grant_admin_on_signup(&standard).await?;
         let record = UserRecord {
             user,
@@ -269,11 +273,6 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 permissions,
             },
         };
-        let event = SecurityEvent::new(Kind::AccountCreated)
-            .user(&record.core.id)
-            .provider(CREDENTIALS);
-        self.events.emit(event).await;
-
         self.hooks.signup(&record).await?;
         self.start_session(&record, inner.config.refresh_ttl, client)
             .await
