@@ -162,8 +162,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         self
     }
 
-    /// Hands every security event to `sink` as well as to `tracing`; [`Auth::migrate`] then
-    /// also creates the sink's storage. Clones of this service made earlier keep the sink
+    /// Hands every security event to `sink` as well as to `tracing`, and makes
+    /// [`Auth::migrate`] create the sink's storage. Clones of this service made earlier keep the sink
     /// they had.
     pub fn with_security_sink(mut self, sink: impl SecuritySink) -> Self {
         self.events = SecurityEvents::with_sink(sink);
