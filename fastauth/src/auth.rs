@@ -163,8 +163,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     }
 
     /// Hands every security event to `sink` as well as to `tracing`, and makes
-    /// [`Auth::migrate`] create the sink's storage. Clones of this service made earlier keep the sink
-    /// they had.
+    /// [`Auth::migrate`] create the sink's storage. Clones of this service made earlier keep
+    /// the sink they had.
     pub fn with_security_sink(mut self, sink: impl SecuritySink) -> Self {
         self.events = SecurityEvents::with_sink(sink);
         self
@@ -182,8 +182,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
 
     /// Creates or updates the database tables (and the storage of the security sink, when
     /// one is set), then creates the roles the declaration names and grants their
-    /// permissions. Idempotent: run it at every start. Roles and
-    /// permissions that exist already, including those created at run time, are kept.
+    /// permissions. Idempotent: run it at every start. Roles and permissions that exist
+    /// already, including those created at run time, are kept.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let store = &self.inner.store;
         store.migrate().await?;
