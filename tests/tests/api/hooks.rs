@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use fastauth::core::hooks::{AuthHooks, HookError, HookResult};
+use fastauth::core::hooks::{AuthHooks, HookError, HookResult, PROTECTED_CLAIMS};
 use fastauth::store::{SessionRecord, UserRecord};
 use fastauth_tests::tokens::claims;
 use fastauth_tests::{PASSWORD, TestDb, User, config};
@@ -20,8 +20,8 @@ struct Recorder {
     deny_signin: bool,
     /// The hook of this name returns an error.
     fail: Option<&'static str>,
-    /// `modify_jwt` changes the protected `sub` claim.
-    change_sub: bool,
+    /// `modify_jwt` changes this protected claim.
+    change_claim: Option<&'static str>,
 }
 
 impl Recorder {
@@ -77,8 +77,8 @@ impl AuthHooks<User> for Recorder {
         let token_type = claims["type"].as_str().unwrap_or("none").to_owned();
         claims.insert("tenant".to_owned(), json!("acme"));
         claims.insert("credits".to_owned(), json!(user.user.credits));
-        if self.change_sub {
-            claims.insert("sub".to_owned(), json!("someone-else"));
+        if let Some(name) = self.change_claim {
+            claims.insert(name.to_owned(), json!("changed"));
         }
         self.record("modify_jwt", &token_type)
     }
@@ -176,16 +176,24 @@ pub(crate) async fn hooks_modify_jwt_protected_claim(db: &TestDb) {
     let pair = plain.register(ADA).await;
     let id = user_id(&plain, &pair.access).await;
 
-    let hooks = Recorder {
-        change_sub: true,
-        ..Recorder::default()
-    };
-    let app = db.app_with(config(), Some(hooks), false).await;
-    let reply = app.login_with(ADA, PASSWORD).await;
-    reply.assert_error(500, "Internal Server Error");
-    assert!(reply.json.get("access_token").is_none(), "{}", reply.text);
-    // No session was started for the rejected pair.
-    assert_eq!(rows_of_user(db, "fastauth_sessions", &id).await, 1);
+    for name in PROTECTED_CLAIMS {
+        let hooks = Recorder {
+            change_claim: Some(name),
+            ..Recorder::default()
+        };
+        let app = db.app_with(config(), Some(hooks), false).await;
+        let reply = app.login_with(ADA, PASSWORD).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            500,
+            "changed `{name}`: {}",
+            reply.text
+        );
+        assert_eq!(reply.detail(), "Internal Server Error", "changed `{name}`");
+        assert!(reply.json.get("access_token").is_none(), "{}", reply.text);
+        // No session was started for the rejected pair.
+        assert_eq!(rows_of_user(db, "fastauth_sessions", &id).await, 1);
+    }
 }
 
 pub(crate) async fn hooks_allow_signin_rejects(db: &TestDb) {

@@ -100,6 +100,37 @@ pub(crate) async fn security_events_reach_audit_table(db: &TestDb) {
     let logout = format!("user_id = '{bob_id}' AND reason = 'logout'");
     assert_eq!(events(db, "session_revoked", &logout).await, 1);
 
+    // A session ended with its refresh token, then every session at once.
+    let third = app.login(BOB).await;
+    let third_sid = claims(&third.access)["sid"]
+        .as_str()
+        .expect("`sid` is a string")
+        .to_owned();
+    let fourth = app.login(BOB).await;
+    let body = json!({ "token": third.refresh });
+    let reply = app
+        .post_authorized("/auth/token/revoke", &fourth.access, &body)
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let by_token = format!(
+        "user_id = '{bob_id}' AND session_id = '{third_sid}' \
+         AND reason = 'its refresh token was revoked'"
+    );
+    assert_eq!(events(db, "session_revoked", &by_token).await, 1);
+    let reply = app
+        .request(
+            "DELETE",
+            "/auth/sessions/all",
+            &[("authorization", &format!("Bearer {}", fourth.access))],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let everything = format!(
+        "user_id = '{bob_id}' AND session_id IS NULL AND reason LIKE 'all sessions revoked%'"
+    );
+    assert_eq!(events(db, "session_revoked", &everything).await, 1);
+
     // Ids only: no address and no token fragment in any column.
     let leaks = db
         .count(
