@@ -161,7 +161,7 @@ pub(crate) async fn run_bearer(
     eprintln!("GET /auth/me without a login storm...");
     let me_calm = load::run(addr, me, me_plan).await;
     // NOTE: every storm login signs in to the one benchmark account. A per-account rate
-    // limit or lockout on login would answer 429 and count those logins as errors.
+    // limit or lockout on login would return 429, and those logins would count as errors.
     eprintln!(
         "GET /auth/me during a storm of POST /auth/login on {} connections...",
         login_plan.connections

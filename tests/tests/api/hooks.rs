@@ -1,6 +1,6 @@
-//! Lifecycle hooks: which hook runs in which flow, with which user, in which order; what
-//! `allow_signin`, `modify_jwt` and `modify_session` change; and a failing hook returning 500
-//! while the effects before it stay.
+//! Lifecycle hooks: which hook runs in which flow, with which user and in which order. Also
+//! what `allow_signin`, `modify_jwt` and `modify_session` change, and a failing hook returning
+//! 500 while the effects before it stay.
 
 use std::sync::{Arc, Mutex};
 

@@ -26,10 +26,15 @@ pub(crate) async fn security_events_reach_audit_table(db: &TestDb) {
     // Registration of the configured admin address: the account and its role.
     let root = app.register(ROOT).await;
     let root_id = user_id(&app, &root.access).await;
-    let who = format!("user_id = '{root_id}'");
-    assert_eq!(events(db, "account_created", &who).await, 1);
+    let root_is = format!("user_id = '{root_id}'");
+    assert_eq!(events(db, "account_created", &root_is).await, 1);
     assert_eq!(
-        events(db, "role_assigned", &format!("{who} AND role = 'admin'")).await,
+        events(
+            db,
+            "role_assigned",
+            &format!("{root_is} AND role = 'admin'")
+        )
+        .await,
         1
     );
 
@@ -39,12 +44,12 @@ pub(crate) async fn security_events_reach_audit_table(db: &TestDb) {
         .as_str()
         .expect("`sid` is a string")
         .to_owned();
-    let signed_in = format!("{who} AND session_id = '{sid}' AND provider = 'credentials'");
+    let signed_in = format!("{root_is} AND session_id = '{sid}' AND provider = 'credentials'");
     assert_eq!(events(db, "sign_in_succeeded", &signed_in).await, 1);
     app.login_with(ROOT, "wrong password")
         .await
         .assert_error(401, "Invalid email or password");
-    let wrong = format!("{who} AND reason = 'invalid credentials'");
+    let wrong = format!("{root_is} AND reason = 'invalid credentials'");
     assert_eq!(events(db, "sign_in_failed", &wrong).await, 1);
     app.login_with("nobody@example.com", PASSWORD)
         .await
@@ -57,7 +62,7 @@ pub(crate) async fn security_events_reach_audit_table(db: &TestDb) {
     app.refresh(&pair.refresh)
         .await
         .assert_error(401, "Refresh token has already been used");
-    let replay = format!("{who} AND session_id = '{sid}'");
+    let replay = format!("{root_is} AND session_id = '{sid}'");
     assert_eq!(events(db, "refresh_token_reused", &replay).await, 1);
 
     // A role given by an administrator names the administrator as the actor.
