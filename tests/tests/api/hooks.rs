@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use fastauth::core::hooks::{AuthHooks, HookError, HookResult, PROTECTED_CLAIMS};
 use fastauth::store::{SessionRecord, UserRecord};
 use fastauth_tests::tokens::claims;
-use fastauth_tests::{PASSWORD, TestDb, User, config};
+use fastauth_tests::{PASSWORD, TestDb, User, config, cookie_config};
 use serde_json::{Map, Value, json};
 
 use crate::{rows_of_user, user_id};
@@ -311,4 +311,59 @@ pub(crate) async fn hooks_modify_session_changes_record(db: &TestDb) {
     assert_eq!(sessions[0]["ip_address"], Value::Null);
     assert_eq!(sessions[0]["id"], sid.as_str());
     assert_eq!(sessions[0]["current"], true);
+}
+
+pub(crate) async fn hooks_fire_in_cookie_mode(db: &TestDb) {
+    let hooks = Recorder::default();
+    let app = db
+        .app_with(cookie_config(), Some(hooks.clone()), false)
+        .await;
+    let reply = app.register_with(ADA, PASSWORD).await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+    hooks.take();
+
+    let reply = app.login_with(ADA, PASSWORD).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    assert_eq!(
+        claims(&reply.set_cookie("access_token").value)["tenant"],
+        "acme"
+    );
+    assert_eq!(
+        hooks.take(),
+        [
+            "allow_signin:credentials:ada@example.com",
+            "on_signin:credentials:ada@example.com",
+            "modify_jwt:access",
+            "modify_jwt:refresh",
+            "modify_session:ada@example.com",
+        ]
+    );
+
+    // Logout by cookie, with the CSRF header, runs on_signout.
+    let csrf = reply.set_cookie("csrf_token").value;
+    let cookies = format!(
+        "access_token={}; csrf_token={csrf}",
+        reply.set_cookie("access_token").value
+    );
+    let headers = [
+        ("cookie", cookies.as_str()),
+        ("x-csrf-token", csrf.as_str()),
+    ];
+    let reply = app.request("POST", "/auth/logout", &headers, None).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    assert_eq!(hooks.take(), ["on_signout:ada@example.com"]);
+
+    // A forged logout without the CSRF header runs no hook.
+    let reply = app.login_with(ADA, PASSWORD).await;
+    hooks.take();
+    let cookies = format!("access_token={}", reply.set_cookie("access_token").value);
+    app.request(
+        "POST",
+        "/auth/logout",
+        &[("cookie", cookies.as_str())],
+        None,
+    )
+    .await
+    .assert_error(403, "CSRF token missing or invalid");
+    assert_eq!(hooks.take(), Vec::<String>::new());
 }

@@ -104,6 +104,7 @@ on_every_database! {
     hooks::hooks_allow_signin_rejects,
     hooks::hooks_failure_answers_500,
     hooks::hooks_modify_session_changes_record,
+    hooks::hooks_fire_in_cookie_mode,
     security::security_events_reach_audit_table,
     token::introspect_active_tokens,
     token::introspect_inactive_tokens,
