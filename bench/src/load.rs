@@ -9,7 +9,7 @@ use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -28,6 +28,8 @@ pub(crate) struct RequestSpec {
     method: Method,
     path: &'static str,
     authorization: Option<HeaderValue>,
+    /// A `Cookie` header.
+    cookie: Option<HeaderValue>,
     /// A JSON body, sent with `Content-Type: application/json`.
     json: Option<Bytes>,
 }
@@ -41,6 +43,24 @@ impl RequestSpec {
             method: Method::GET,
             path,
             authorization: Some(authorization),
+            cookie: None,
+            json: None,
+        })
+    }
+
+    /// Builds a `GET` with `Cookie: <name>=<value>`, as a browser sends it.
+    pub(crate) fn get_with_cookie(
+        path: &'static str,
+        name: &str,
+        value: &str,
+    ) -> Result<Self, String> {
+        let cookie = HeaderValue::try_from(format!("{name}={value}"))
+            .map_err(|e| format!("the cookie is not a valid header value: {e}"))?;
+        Ok(Self {
+            method: Method::GET,
+            path,
+            authorization: None,
+            cookie: Some(cookie),
             json: None,
         })
     }
@@ -56,8 +76,37 @@ impl RequestSpec {
             method: Method::POST,
             path,
             authorization: None,
+            cookie: None,
             json: Some(Bytes::from(body.to_string())),
         }
+    }
+}
+
+/// The requests of one connection: the same request again and again, or a request built
+/// from the previous response, as a refresh that rotates its token.
+pub(crate) trait Source: Send + 'static {
+    /// Returns the next request to send.
+    fn request(&self) -> &RequestSpec;
+
+    /// Reads a successful response. An error ends the connection's loop, because its next
+    /// request could not be built.
+    fn observe(&mut self, body: &Bytes) -> Result<(), String>;
+
+    /// Returns whether the loop goes on after a failed request. A source whose next request
+    /// depends on the failed response returns false.
+    fn continues_after_failure(&self) -> bool {
+        true
+    }
+}
+
+/// A source that repeats one request.
+impl Source for Arc<RequestSpec> {
+    fn request(&self) -> &RequestSpec {
+        self
+    }
+
+    fn observe(&mut self, _body: &Bytes) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -162,14 +211,26 @@ fn new_histogram() -> Histogram<u64> {
 /// Runs `plan.connections` connections against `addr` for the warm-up and then the
 /// measured window, and merges what they counted.
 pub(crate) async fn run(addr: SocketAddr, spec: &RequestSpec, plan: Plan) -> Outcome {
+    let spec = Arc::new(spec.clone());
+    let sources = (0..plan.connections).map(|_| Arc::clone(&spec)).collect();
+    run_sources(addr, sources, plan).await
+}
+
+/// Runs one connection per source against `addr` for the warm-up and then the measured
+/// window, and merges what they counted. `plan.connections` is ignored.
+pub(crate) async fn run_sources<S: Source>(
+    addr: SocketAddr,
+    sources: Vec<S>,
+    plan: Plan,
+) -> Outcome {
     let start = Instant::now() + plan.warmup;
     let window = Window {
         start,
         end: start + plan.duration,
     };
-    let spec = Arc::new(spec.clone());
-    let tasks: Vec<_> = (0..plan.connections)
-        .map(|_| tokio::spawn(drive(addr, Arc::clone(&spec), window)))
+    let tasks: Vec<_> = sources
+        .into_iter()
+        .map(|source| tokio::spawn(drive(addr, source, window)))
         .collect();
 
     let mut outcome = Outcome::empty(plan.duration);
@@ -195,7 +256,7 @@ pub(crate) async fn run(addr: SocketAddr, spec: &RequestSpec, plan: Plan) -> Out
 
 /// Drives one connection: sends, awaits the whole response, and repeats until the window
 /// ends.
-async fn drive(addr: SocketAddr, spec: Arc<RequestSpec>, window: Window) -> Tally {
+async fn drive<S: Source>(addr: SocketAddr, mut source: S, window: Window) -> Tally {
     let mut tally = Tally::new();
     let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     let host = addr.to_string();
@@ -221,11 +282,13 @@ async fn drive(addr: SocketAddr, spec: Arc<RequestSpec>, window: Window) -> Tall
             },
         };
 
-        let result = tokio::time::timeout(REQUEST_TIMEOUT, exchange(connection, &spec, &host));
+        let spec = source.request();
+        let result = tokio::time::timeout(REQUEST_TIMEOUT, exchange(connection, spec, &host));
         let finished_status = result.await;
         let finished = Instant::now();
+        let mut failed = true;
         match finished_status {
-            Ok(Ok(status)) if status.is_success() => {
+            Ok(Ok((status, body))) if status.is_success() => {
                 if measured && finished <= window.end {
                     tally.ok += 1;
                     let micros = u64::try_from(finished.duration_since(started).as_micros());
@@ -233,8 +296,13 @@ async fn drive(addr: SocketAddr, spec: Arc<RequestSpec>, window: Window) -> Tall
                         .latency
                         .record(micros.unwrap_or(MAX_LATENCY_MICROS).max(1));
                 }
+                if let Err(error) = source.observe(&body) {
+                    tally.error(|| error);
+                    break;
+                }
+                failed = false;
             }
-            Ok(Ok(status)) => {
+            Ok(Ok((status, _))) => {
                 if measured {
                     tally.error(|| format!("{} {} returned {status}", spec.method, spec.path));
                 }
@@ -252,8 +320,18 @@ async fn drive(addr: SocketAddr, spec: Arc<RequestSpec>, window: Window) -> Tall
                 sender = None;
             }
         }
+        if failed && !source.continues_after_failure() {
+            if !measured {
+                tally.error(|| format!("{} failed during the warm-up", spec_line(&source)));
+            }
+            break;
+        }
     }
     tally
+}
+
+fn spec_line<S: Source>(source: &S) -> String {
+    source.request().request_line()
 }
 
 /// Opens one keep-alive HTTP/1.1 connection and drives it on its own task.
@@ -278,12 +356,12 @@ async fn exchange(
     sender: &mut SendRequest<Full<Bytes>>,
     spec: &RequestSpec,
     host: &str,
-) -> Result<StatusCode, hyper::Error> {
+) -> Result<(StatusCode, Bytes), hyper::Error> {
     sender.ready().await?;
     let response = sender.send_request(build_request(spec, host)).await?;
     let status = response.status();
-    response.into_body().collect().await?;
-    Ok(status)
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok((status, body))
 }
 
 fn build_request(spec: &RequestSpec, host: &str) -> Request<Full<Bytes>> {
@@ -293,6 +371,9 @@ fn build_request(spec: &RequestSpec, host: &str) -> Request<Full<Bytes>> {
         .header(header::HOST, host);
     if let Some(authorization) = &spec.authorization {
         builder = builder.header(header::AUTHORIZATION, authorization.clone());
+    }
+    if let Some(cookie) = &spec.cookie {
+        builder = builder.header(header::COOKIE, cookie.clone());
     }
     let body = match &spec.json {
         Some(json) => {
@@ -311,14 +392,25 @@ pub(crate) async fn send_once(
     addr: SocketAddr,
     spec: &RequestSpec,
 ) -> Result<(StatusCode, Bytes), String> {
+    let (status, _, body) = send_once_with_headers(addr, spec).await?;
+    Ok((status, body))
+}
+
+/// Sends one request on a fresh connection and returns the status, the headers and the
+/// body.
+pub(crate) async fn send_once_with_headers(
+    addr: SocketAddr,
+    spec: &RequestSpec,
+) -> Result<(StatusCode, HeaderMap, Bytes), String> {
     let mut sender = connect(addr).await?;
     let host = addr.to_string();
     let exchange = async {
         sender.ready().await?;
         let response = sender.send_request(build_request(spec, &host)).await?;
         let status = response.status();
+        let headers = response.headers().clone();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok::<_, hyper::Error>((status, body))
+        Ok::<_, hyper::Error>((status, headers, body))
     };
     tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await

@@ -6,6 +6,9 @@
 //! against a bare axum handler doing the same token check and read. Last, it loads the rbac
 //! example's `/auth/me` and its two admin-only routes, one behind a role guard that reads
 //! the roles with the user and one behind a guard that checks only the token's claims.
+//! Unless run with `--no-sessions`, it also measures refresh-token rotation, `/auth/me` during a
+//! storm of logins against `/auth/me` alone, and `/auth/me` on the basic example started in
+//! cookie mode.
 //! BENCHMARKS.md explains each figure.
 #![allow(
     clippy::print_stdout,
@@ -20,6 +23,7 @@ mod options;
 mod report;
 mod run;
 mod server;
+mod sessions;
 
 use std::process::ExitCode;
 

@@ -14,13 +14,18 @@ options:
   --duration SECONDS         length of each measured window (default 10)
   --quick                    the same as --warmup 1 --duration 3
   --connections N            keep-alive connections of the /auth/me runs (default 128)
-  --login-connections N      keep-alive connections of the /auth/login run (default 16)
+  --login-connections N      keep-alive connections of the /auth/login run and of the
+                             login storm (default 16)
+  --refresh-connections N    keep-alive connections of the /auth/refresh run, each with
+                             an account of its own (default 32)
   --rounds N                 /auth/me runs per server, alternating fastauth and the bare
                              handler, and runs per route on the rbac example; their counts
                              are added up (default 2)
   --client-threads N         tokio worker threads of the load generator (default 1)
   --no-guards                skip the rbac example's runs of /auth/me and its role-guarded
                              routes, and build only the basic example
+  --no-sessions              skip the refresh run, the login storm and the cookie-mode
+                             /auth/me run
   --argon2-samples N         Argon2id verifications timed for the median (default 20)
   --pin                      run the servers on CPU 0 and the load generator on CPU 1
                              with taskset (needs 2 or more CPUs)
@@ -47,12 +52,15 @@ pub(crate) struct Options {
     pub(crate) duration: Duration,
     pub(crate) connections: usize,
     pub(crate) login_connections: usize,
+    pub(crate) refresh_connections: usize,
     pub(crate) rounds: usize,
     pub(crate) client_threads: usize,
     pub(crate) argon2_samples: usize,
     pub(crate) pin: bool,
     /// Runs the rbac example's guarded routes.
     pub(crate) guards: bool,
+    /// Runs refresh, the login storm and `/auth/me` in cookie mode.
+    pub(crate) sessions: bool,
 }
 
 impl Default for Options {
@@ -62,11 +70,13 @@ impl Default for Options {
             duration: Duration::from_secs(10),
             connections: 128,
             login_connections: 16,
+            refresh_connections: 32,
             rounds: 2,
             client_threads: 1,
             argon2_samples: 20,
             pin: false,
             guards: true,
+            sessions: true,
         }
     }
 }
@@ -91,11 +101,15 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             }
             "--pin" => options.pin = true,
             "--no-guards" => options.guards = false,
+            "--no-sessions" => options.sessions = false,
             "--warmup" => options.warmup = seconds(&arg, &value(&arg)?, 0)?,
             "--duration" => options.duration = seconds(&arg, &value(&arg)?, 1)?,
             "--connections" => options.connections = count(&arg, &value(&arg)?, 10_000)?,
             "--login-connections" => {
                 options.login_connections = count(&arg, &value(&arg)?, 1_000)?;
+            }
+            "--refresh-connections" => {
+                options.refresh_connections = count(&arg, &value(&arg)?, 1_000)?;
             }
             "--rounds" => options.rounds = count(&arg, &value(&arg)?, 20)?,
             "--client-threads" => options.client_threads = count(&arg, &value(&arg)?, 64)?,
@@ -181,6 +195,24 @@ mod tests {
         assert_eq!(options.warmup, Duration::ZERO);
         assert_eq!(options.client_threads, 2);
         assert!(options.pin);
+    }
+
+    #[test]
+    fn session_flags_set_values() {
+        let Ok(Command::Bench(defaults)) = parse_words(&[]) else {
+            panic!("expected a benchmark command");
+        };
+        assert!(defaults.sessions);
+        assert_eq!(defaults.refresh_connections, 32);
+
+        let Ok(Command::Bench(options)) =
+            parse_words(&["--no-sessions", "--refresh-connections", "8"])
+        else {
+            panic!("expected a benchmark command");
+        };
+        assert!(!options.sessions);
+        assert_eq!(options.refresh_connections, 8);
+        assert!(parse_words(&["--refresh-connections", "0"]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::guards::{self, GuardMeasurements};
 use crate::load::Outcome;
 use crate::options::Options;
 use crate::run::{Measurements, Memory};
+use crate::sessions::{self, SessionMeasurements};
 
 /// `/auth/me` must reach this share of the bare handler's throughput.
 const ME_SHARE_TARGET: f64 = 0.80;
@@ -18,6 +19,9 @@ const LOGIN_SHARE_TARGET: f64 = 0.80;
 const BUSY_SHARE: f64 = 0.10;
 /// The example's RSS at rest must stay below this, in MiB.
 const RSS_AT_REST_TARGET_MIB: f64 = 20.0;
+/// The p99 of `/auth/me` during a login storm must stay within this factor of its p99
+/// without the storm.
+const STORM_P99_FACTOR: f64 = 2.0;
 
 /// The machine and how the benchmark shares it.
 #[derive(Debug)]
@@ -85,6 +89,9 @@ pub(crate) fn print(machine: &Machine, options: &Options, m: &Measurements) {
         print_guards(options, guards);
     }
     let login_target = print_login(machine, options, m);
+    if let Some(sessions) = &m.sessions {
+        print_sessions(options, sessions);
+    }
     print_memory(m);
     print_targets(m, login_target);
 }
@@ -221,6 +228,44 @@ fn print_login(machine: &Machine, options: &Options, m: &Measurements) -> f64 {
     target
 }
 
+/// Prints refresh, the login storm and cookie mode.
+fn print_sessions(options: &Options, s: &SessionMeasurements) {
+    println!(
+        "sessions on the basic example: POST /auth/refresh on {} connections, each rotating \
+         its own session; GET /auth/me on {} connections",
+        options.refresh_connections, options.connections
+    );
+    println!(
+        "  {:<30} {:>12} {:>9} {:>9} {:>8}",
+        "run", "requests/s", "p50 ms", "p99 ms", "errors"
+    );
+    let rows = [
+        ("POST /auth/refresh", &s.refresh),
+        ("GET /auth/me, no storm", &s.me_calm),
+        ("GET /auth/me, login storm", &s.me_storm),
+        ("POST /auth/login (the storm)", &s.storm_logins),
+        ("GET /auth/me, cookie mode", &s.cookie_me),
+    ];
+    for (name, outcome) in rows {
+        println!(
+            "  {name:<30} {:>12.1} {:>9.2} {:>9.2} {:>8}",
+            outcome.rate(),
+            outcome.latency_ms(0.50),
+            outcome.latency_ms(0.99),
+            outcome.errors
+        );
+    }
+    println!(
+        "  the storm runs {} login connections on the same server during the second \
+         /auth/me run",
+        options.login_connections
+    );
+    for (name, outcome) in rows {
+        print_first_error(name, outcome);
+    }
+    println!();
+}
+
 fn print_memory(m: &Measurements) {
     println!(
         "server memory, MiB (VmRSS at rest; peak VmHWM over the /auth/me runs, reset before them)"
@@ -264,6 +309,17 @@ fn print_targets(m: &Measurements, login_target: f64) {
         rest_mib < RSS_AT_REST_TARGET_MIB,
         &format!("RSS at rest < {RSS_AT_REST_TARGET_MIB} MiB: {rest_mib:.1} MiB"),
     );
+    if let Some(s) = &m.sessions {
+        verdict(
+            sessions::storm_within(s, STORM_P99_FACTOR),
+            &format!(
+                "/auth/me p99 during a login storm <= {STORM_P99_FACTOR} x without: \
+                 {:.2} ms against {:.2} ms",
+                s.me_storm.latency_ms(0.99),
+                s.me_calm.latency_ms(0.99)
+            ),
+        );
+    }
 }
 
 fn print_row(name: &str, outcome: &Outcome) {

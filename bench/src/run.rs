@@ -1,5 +1,6 @@
 //! The benchmark's steps, in order: Argon2 timing, the basic example's and the reference
-//! server's `/auth/me` runs, the login run, then the rbac example's guarded routes.
+//! server's `/auth/me` runs, the login run, the refresh run and the login storm, then the
+//! rbac example's guarded routes and the basic example's `/auth/me` in cookie mode.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use crate::guards::GuardMeasurements;
 use crate::load::{self, Outcome, Plan, RequestSpec};
 use crate::options::Options;
 use crate::server::{Launch, ServerProcess};
+use crate::sessions::SessionMeasurements;
 
 /// How long a freshly started server idles before its resting RSS is read.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -47,6 +49,8 @@ pub(crate) struct Measurements {
     pub(crate) bare_memory: Memory,
     /// The rbac example's runs; `None` with `--no-guards`.
     pub(crate) guards: Option<GuardMeasurements>,
+    /// Refresh, the login storm and cookie mode; `None` with `--no-sessions`.
+    pub(crate) sessions: Option<SessionMeasurements>,
 }
 
 /// Runs every step; the servers are stopped on success and killed on any error.
@@ -145,11 +149,31 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
         "POST /auth/login, {} connections...",
         login_plan.connections
     );
-    let login = load::run(fastauth.addr, &login, login_plan).await;
+    let login_outcome = load::run(fastauth.addr, &login, login_plan).await;
+    // On an error the server is killed when it is dropped.
+    let bearer_runs = if options.sessions {
+        Some(crate::sessions::run_bearer(options, fastauth.addr, &me, &login).await?)
+    } else {
+        None
+    };
     fastauth.stop().await;
+    let login = login_outcome;
 
     let guards = match rbac {
         Some(rbac) => Some(crate::guards::run(options, &rbac, scratch.path()).await?),
+        None => None,
+    };
+    let sessions = match bearer_runs {
+        Some(runs) => {
+            let cookie_me = crate::sessions::run_cookie(options, &basic, scratch.path()).await?;
+            Some(SessionMeasurements {
+                refresh: runs.refresh,
+                me_calm: runs.me_calm,
+                me_storm: runs.me_storm,
+                storm_logins: runs.storm_logins,
+                cookie_me,
+            })
+        }
         None => None,
     };
 
@@ -161,6 +185,7 @@ pub(crate) async fn run(options: &Options) -> Result<Measurements, String> {
         bare_me,
         bare_memory,
         guards,
+        sessions,
     })
 }
 

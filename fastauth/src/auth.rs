@@ -8,10 +8,14 @@ use time::OffsetDateTime;
 
 use crate::core::AuthError;
 use crate::core::config::{AuthConfig, ConfigError};
+use crate::core::hooks::{AuthHooks, HookRunner};
 use crate::core::password::{PasswordHasher, Verified};
 use crate::core::rbac::{DeclaredRoles, NoRoles};
+use crate::core::security::{
+    SecurityEvent, SecurityEventKind as Kind, SecurityEvents, SecuritySink,
+};
 use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
-use crate::store::{SessionRecord, Store, StoreError, UserRecord};
+use crate::store::{SessionRecord, Store, StoreError, UserCore, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
 mod keys;
@@ -22,7 +26,10 @@ pub use keys::{KEY_PUBLICATION_LEAD, KEY_RELOAD_INTERVAL, KeyRotationError};
 pub use roles::UserRoles;
 
 const CORE: &str = "fastauth::core";
-const SECURITY: &str = "fastauth::security";
+const SECURITY: &str = crate::core::security::TARGET;
+
+/// The `provider` of an e-mail and password sign-in, as hooks and security events name it.
+const CREDENTIALS: &str = "credentials";
 
 /// The role that the role routes require, and that [`Auth::bootstrap_admin`] creates.
 pub const ADMIN_ROLE: &str = "admin";
@@ -34,6 +41,8 @@ pub const ADMIN_ROLE: &str = "admin";
 /// `Role` enum as `ROLES`. Clones share one service.
 pub struct Auth<U, S, const PROVIDERS: u32, ROLES = NoRoles> {
     pub(crate) inner: Arc<Inner<U, S>>,
+    pub(crate) hooks: HookRunner<U>,
+    pub(crate) events: SecurityEvents,
     _roles: std::marker::PhantomData<fn() -> ROLES>,
 }
 
@@ -51,6 +60,8 @@ impl<U, S, const P: u32, R> Clone for Auth<U, S, P, R> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
+            hooks: self.hooks.clone(),
+            events: self.events.clone(),
             _roles: std::marker::PhantomData,
         }
     }
@@ -62,6 +73,8 @@ impl<U, S: fmt::Debug, const P: u32, R> fmt::Debug for Auth<U, S, P, R> {
             .field("store", &self.inner.store)
             .field("prefix", &self.inner.config.prefix)
             .field("providers", &P)
+            .field("hooks", &self.hooks)
+            .field("events", &self.events)
             .finish_non_exhaustive()
     }
 }
@@ -141,13 +154,41 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 key_task_started: std::sync::atomic::AtomicBool::new(false),
                 _user: std::marker::PhantomData,
             }),
+            hooks: HookRunner::default(),
+            events: SecurityEvents::default(),
             _roles: std::marker::PhantomData,
         })
     }
 
-    /// Creates or updates the database tables, then creates the roles the declaration
-    /// names and grants their permissions. Idempotent: run it at every start. Roles and
-    /// permissions that exist already, including those created at run time, are kept.
+    /// Runs `hooks` at the lifecycle events of users (see [`AuthHooks`]), in place of the
+    /// hooks set before. Clones of this service made earlier keep the hooks they had.
+    pub fn with_hooks(mut self, hooks: impl AuthHooks<U>) -> Self {
+        self.hooks = HookRunner::new(hooks);
+        self
+    }
+
+    /// Hands every security event to `sink` as well as to `tracing`, and makes
+    /// [`Auth::migrate`] create the sink's storage. Clones of this service made earlier keep
+    /// the sink they had.
+    pub fn with_security_sink(mut self, sink: impl SecuritySink) -> Self {
+        self.events = SecurityEvents::with_sink(sink);
+        self
+    }
+
+    /// Returns the hooks, for flows that run them.
+    pub fn hooks(&self) -> &HookRunner<U> {
+        &self.hooks
+    }
+
+    /// Returns the security event stream, for flows that emit events.
+    pub fn security_events(&self) -> &SecurityEvents {
+        &self.events
+    }
+
+    /// Creates or updates the database tables (and the storage of the security sink, when
+    /// one is set), then creates the roles the declaration names and grants their
+    /// permissions. Idempotent: run it at every start. Roles and permissions that exist
+    /// already, including those created at run time, are kept.
     ///
     /// With an asymmetric algorithm and no configured key, it also loads the signing keys
     /// from the store, generating the first one, and starts the task that reloads them
@@ -156,6 +197,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let store = &self.inner.store;
         store.migrate().await?;
+        self.events.migrate().await?;
         self.start_signing_keys()
             .await
             .map_err(|error| match error {
@@ -235,16 +277,27 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             other => other?,
         }
         tracing::info!(target: CORE, user_id = %standard.id, "user registered");
-        let roles = self.grant_admin_on_signup(&standard).await?;
-
-        let subject = Subject {
-            user_id: &standard.id,
-            email: &standard.email,
-            name: standard.name.as_deref(),
-            email_verified: false,
-            roles: Some((&roles.0, &roles.1)),
+        let event = SecurityEvent::new(Kind::AccountCreated)
+            .user(&standard.id)
+            .provider(CREDENTIALS);
+        self.events.emit(event).await;
+        let (roles, permissions) = self.grant_admin_on_signup(&standard).await?;
+        let record = UserRecord {
+            user,
+            core: UserCore {
+                id: standard.id,
+                email: standard.email,
+                password_hash: standard.password_hash,
+                name: standard.name,
+                image: standard.image,
+                email_verified: standard.email_verified,
+                active: standard.active,
+                roles,
+                permissions,
+            },
         };
-        self.start_session(subject, inner.config.refresh_ttl, client)
+        self.hooks.signup(&record).await?;
+        self.start_session(&record, inner.config.refresh_ttl, client)
             .await
     }
 
@@ -260,7 +313,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let inner = &self.inner;
         // Longer than any valid password: refuse before spending a hash on it.
         if password.chars().count() > inner.config.password.max_length {
-            tracing::info!(target: CORE, reason = "password too long", "login failed");
+            self.sign_in_failed(None, "password too long").await;
             return Err(AuthError::InvalidCredentials);
         }
         let record = inner.store.find_user_by_email(email).await?;
@@ -275,22 +328,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let record = match (record, &verified) {
             (Some(record), Verified::Yes | Verified::YesRehashed(_)) => record,
             (record, _) => {
-                tracing::info!(
-                    target: CORE,
-                    user_id = record.as_ref().map(|r| r.core.id.as_str()),
-                    reason = "invalid credentials",
-                    "login failed"
-                );
+                let user_id = record.as_ref().map(|r| r.core.id.as_str());
+                self.sign_in_failed(user_id, "invalid credentials").await;
                 return Err(AuthError::InvalidCredentials);
             }
         };
         if !record.core.active {
-            tracing::info!(
-                target: CORE,
-                user_id = %record.core.id,
-                reason = "account deactivated",
-                "login failed"
-            );
+            self.sign_in_failed(Some(&record.core.id), "account deactivated")
+                .await;
             return Err(AuthError::AccountDeactivated);
         }
         if let Verified::YesRehashed(new_hash) = verified {
@@ -305,20 +350,34 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             );
         }
 
+        if !self.hooks.allow_signin(&record, CREDENTIALS).await? {
+            self.sign_in_failed(Some(&record.core.id), "rejected by the allow_signin hook")
+                .await;
+            return Err(AuthError::SignInNotAllowed);
+        }
+        self.hooks.signin(&record, CREDENTIALS).await?;
+
         let ttl = if remember {
             inner.config.remember_me_ttl
         } else {
             inner.config.refresh_ttl
         };
-        let sign_in = self.start_session(subject_of(&record), ttl, client).await?;
-        tracing::info!(
-            target: CORE,
-            user_id = %sign_in.user_id,
-            session_id = %sign_in.session_id,
-            remember,
-            "login succeeded"
-        );
+        let sign_in = self.start_session(&record, ttl, client).await?;
+        let event = SecurityEvent::new(Kind::SignInSucceeded)
+            .user(&sign_in.user_id)
+            .session(Some(&sign_in.session_id))
+            .provider(CREDENTIALS)
+            .reason(if remember { "remember me" } else { "login" });
+        self.events.emit(event).await;
         Ok(sign_in)
+    }
+
+    async fn sign_in_failed(&self, user_id: Option<&str>, reason: &'static str) {
+        let event = SecurityEvent::new(Kind::SignInFailed)
+            .maybe_user(user_id)
+            .provider(CREDENTIALS)
+            .reason(reason);
+        self.events.emit(event).await;
     }
 
     /// Rotates a refresh token into a new pair of the same session.
@@ -362,24 +421,26 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !consumed {
             let sessions = inner.store.delete_user_sessions(&claims.sub).await?;
             let tokens = inner.store.revoke_user_refresh_tokens(&claims.sub).await?;
-            tracing::warn!(
-                target: "fastauth::security",
-                user_id = %claims.sub,
-                session_id = claims.sid.as_deref(),
-                sessions_revoked = sessions,
-                refresh_tokens_revoked = tokens,
-                "refresh token reuse detected: every session of the user was revoked"
-            );
+            let event = SecurityEvent::new(Kind::RefreshTokenReused)
+                .user(&claims.sub)
+                .session(claims.sid.as_deref())
+                .reason(format!(
+                    "{sessions} sessions and {tokens} refresh tokens of the user revoked"
+                ));
+            self.events.emit(event).await;
             return Err(AuthError::RefreshTokenReused);
         }
+        self.hooks.token_refresh(&record).await?;
 
         let session_id = claims.sid.clone();
-        let tokens = inner.signer.issue_pair(
-            subject_of(&record),
-            session_id.as_deref(),
-            inner.config.refresh_ttl,
-            now,
-        )?;
+        let tokens = self
+            .issue_pair(
+                &record,
+                session_id.as_deref(),
+                inner.config.refresh_ttl,
+                now,
+            )
+            .await?;
         inner
             .store
             .record_refresh_token(
@@ -408,9 +469,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         })
     }
 
-    /// Ends the session of an access token. A token without `sid` (issued by Python
-    /// FastAuth) revokes every refresh token of the user, as FastAuth does.
-    pub async fn logout(&self, claims: &Claims) -> Result<(), AuthError> {
+    /// Ends the session of an access token of `user`, after running the `on_signout` hook.
+    /// A token without `sid` (issued by Python FastAuth) revokes every refresh token of the
+    /// user, as FastAuth does.
+    pub async fn logout(&self, user: &UserRecord<U>, claims: &Claims) -> Result<(), AuthError> {
+        self.hooks.signout(user).await?;
         let store = &self.inner.store;
         match &claims.sid {
             Some(sid) => {
@@ -423,12 +486,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 store.revoke_user_refresh_tokens(&claims.sub).await?;
             }
         }
-        tracing::info!(
-            target: CORE,
-            user_id = %claims.sub,
-            session_id = claims.sid.as_deref(),
-            "logged out"
-        );
+        let event = SecurityEvent::new(Kind::SessionRevoked)
+            .user(&claims.sub)
+            .session(claims.sid.as_deref())
+            .reason("logout");
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -468,35 +530,69 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .map_err(|_| AuthError::NotAuthenticated)
     }
 
+    /// Starts a session for `user`: issues a pair naming a new session id, runs
+    /// `modify_session`, then stores the session with the refresh token's `jti`.
     async fn start_session(
         &self,
-        subject: Subject<'_>,
+        user: &UserRecord<U>,
         refresh_ttl: Duration,
         client: &ClientInfo,
     ) -> Result<SignIn, AuthError> {
-        let inner = &self.inner;
         let now = OffsetDateTime::now_utc();
         let session_id = cuid2::create_id();
-        let tokens = inner
-            .signer
-            .issue_pair(subject, Some(&session_id), refresh_ttl, now)?;
-        let session = SessionRecord {
+        let tokens = self
+            .issue_pair(user, Some(&session_id), refresh_ttl, now)
+            .await?;
+        let mut session = SessionRecord {
             id: session_id.clone(),
-            user_id: subject.user_id.to_owned(),
+            user_id: user.core.id.clone(),
             expires_at: tokens.refresh_expires_at,
             ip_address: client.ip_address.clone(),
             user_agent: client.user_agent.clone(),
             created_at: now,
         };
-        inner
+        self.hooks.modify_session(&mut session, user).await?;
+        self.inner
             .store
             .start_session(&session, &tokens.refresh_jti)
             .await?;
         Ok(SignIn {
-            user_id: subject.user_id.to_owned(),
+            user_id: user.core.id.clone(),
             session_id,
             tokens,
         })
+    }
+
+    /// Issues a pair for `user`, running `modify_jwt` on each token's claims when hooks
+    /// are set.
+    async fn issue_pair(
+        &self,
+        user: &UserRecord<U>,
+        session_id: Option<&str>,
+        refresh_ttl: Duration,
+        now: OffsetDateTime,
+    ) -> Result<IssuedPair, AuthError> {
+        let signer = &self.inner.signer;
+        if !self.hooks.is_set() {
+            return Ok(signer.issue_pair(subject_of(user), session_id, refresh_ttl, now)?);
+        }
+        let (access, refresh) = signer.pair_claims(subject_of(user), session_id, refresh_ttl, now);
+        let access_token = self.sign_modified(&access, user).await?;
+        let refresh_token = self.sign_modified(&refresh, user).await?;
+        Ok(signer.assemble_pair(access_token, refresh_token, &refresh, refresh_ttl, now))
+    }
+
+    /// Signs `claims` after `modify_jwt` changed them.
+    async fn sign_modified(
+        &self,
+        claims: &Claims,
+        user: &UserRecord<U>,
+    ) -> Result<String, AuthError> {
+        let mut object: serde_json::Map<String, serde_json::Value> = serde_json::to_value(claims)
+            .and_then(serde_json::from_value)
+            .map_err(jsonwebtoken::errors::Error::from)?;
+        self.hooks.modify_jwt(&mut object, user).await?;
+        Ok(self.inner.signer.sign(&object)?)
     }
 }
 

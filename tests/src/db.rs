@@ -12,6 +12,8 @@ use std::pin::Pin;
 use std::str::FromStr;
 
 use fastauth::AuthConfig;
+use fastauth::core::hooks::AuthHooks;
+use fastauth::store::{MySql, Postgres, SqlAuditSink, Sqlite};
 use futures_util::FutureExt as _;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -253,22 +255,51 @@ impl TestDb {
 
     /// Builds the application on this database with `config` and creates its tables.
     pub async fn app(&self, config: AuthConfig) -> TestApp {
+        self.app_with(config, None::<()>, false).await
+    }
+
+    /// Builds the application with `hooks`, if any, and, when `audit` is true, the SQL audit
+    /// sink on the same database, and creates its tables.
+    pub async fn app_with<H: AuthHooks<crate::User>>(
+        &self,
+        config: AuthConfig,
+        hooks: Option<H>,
+        audit: bool,
+    ) -> TestApp {
         let router = match &self.pool {
             Pool::Sqlite(pool) => {
-                let auth = crate::sqlite::SqliteAuth::with_pool(pool.clone(), config)
+                let mut auth = crate::sqlite::SqliteAuth::with_pool(pool.clone(), config)
                     .expect("building the SQLite service failed");
+                if let Some(hooks) = hooks {
+                    auth = auth.with_hooks(hooks);
+                }
+                if audit {
+                    auth = auth.with_security_sink(SqlAuditSink::<Sqlite>::new(pool.clone()));
+                }
                 auth.migrate().await.expect("migrating SQLite failed");
                 crate::application(auth.router(), auth.layer())
             }
             Pool::Postgres(pool) => {
-                let auth = crate::postgres::PgAuth::with_pool(pool.clone(), config)
+                let mut auth = crate::postgres::PgAuth::with_pool(pool.clone(), config)
                     .expect("building the PostgreSQL service failed");
+                if let Some(hooks) = hooks {
+                    auth = auth.with_hooks(hooks);
+                }
+                if audit {
+                    auth = auth.with_security_sink(SqlAuditSink::<Postgres>::new(pool.clone()));
+                }
                 auth.migrate().await.expect("migrating PostgreSQL failed");
                 crate::application(auth.router(), auth.layer())
             }
             Pool::MariaDb(pool) => {
-                let auth = crate::mysql::MySqlAuth::with_pool(pool.clone(), config)
+                let mut auth = crate::mysql::MySqlAuth::with_pool(pool.clone(), config)
                     .expect("building the MariaDB service failed");
+                if let Some(hooks) = hooks {
+                    auth = auth.with_hooks(hooks);
+                }
+                if audit {
+                    auth = auth.with_security_sink(SqlAuditSink::<MySql>::new(pool.clone()));
+                }
                 auth.migrate().await.expect("migrating MariaDB failed");
                 crate::application(auth.router(), auth.layer())
             }

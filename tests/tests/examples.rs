@@ -522,3 +522,57 @@ fn example_rejects_bad_key_settings() {
         assert!(stderr.contains(named), "{environment:?}: {stderr}");
     }
 }
+
+/// Counts the audit rows of `kind` in the SQLite file at `database`.
+async fn audit_rows(database: &str, kind: &str) -> i64 {
+    use sqlx::Connection as _;
+    let mut connection = sqlx::SqliteConnection::connect(database)
+        .await
+        .expect("opening the example's database failed");
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM fastauth_audit_events WHERE kind = ?")
+            .bind(kind)
+            .fetch_one(&mut connection)
+            .await
+            .expect("counting audit rows failed");
+    connection.close().await.ok();
+    count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_audit_table() {
+    let directory = tempfile::tempdir().expect("creating a temporary directory failed");
+    let database = format!("sqlite://{}/audit.db", directory.path().display());
+    let mut server = Server::start(
+        "full",
+        &[
+            ("DATABASE_URL", &database),
+            ("FASTAUTH_AUDIT_TABLE", "true"),
+        ],
+    );
+
+    let id = credentials_flow(&server).await;
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+
+    // The flow registers once, signs in twice, replays a refresh token and signs out.
+    assert_eq!(audit_rows(&database, "account_created").await, 1);
+    assert_eq!(audit_rows(&database, "sign_in_succeeded").await, 2);
+    assert_eq!(audit_rows(&database, "refresh_token_reused").await, 1);
+    assert_eq!(audit_rows(&database, "session_revoked").await, 1);
+    // The same events went to the log under their own target, with ids and no address.
+    let log = server.log();
+    let security_lines: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("fastauth::security"))
+        .collect();
+    assert!(
+        security_lines
+            .iter()
+            .any(|line| line.contains("refresh_token_reused") && line.contains(&id)),
+        "{log}"
+    );
+    assert!(
+        security_lines.iter().all(|line| !line.contains('@')),
+        "{log}"
+    );
+}

@@ -8,6 +8,9 @@
 //!
 //! At start-up it creates the role `admin` when it is missing. When `FASTAUTH_ADMIN_EMAIL`
 //! names an existing account, that account gets the role at start-up, else at registration.
+//!
+//! `FASTAUTH_AUDIT_TABLE=true` also writes every security event to the table
+//! `fastauth_audit_events` of the same database.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +20,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use example_support::{Settings, exit_with};
+use fastauth::store::{MySql, Postgres, SqlAuditSink, Sqlite};
 use serde_json::json;
 
 /// FastAuth's user, with no fields of the application's own: the attribute adds the
@@ -68,6 +72,8 @@ where
 async fn build(settings: Settings) -> Router {
     let url = settings.database_url.clone();
     let fail = |what: &str, e: &dyn std::fmt::Display| -> ! { exit_with(&format!("{what}: {e}")) };
+    let audit = example_support::boolean("FASTAUTH_AUDIT_TABLE", false)
+        .unwrap_or_else(|e| fail("FASTAUTH_AUDIT_TABLE", &e));
     if url.starts_with("sqlite:") {
         let options: sqlx::sqlite::SqliteConnectOptions =
             url.parse().unwrap_or_else(|e| fail("DATABASE_URL", &e));
@@ -92,8 +98,11 @@ async fn build(settings: Settings) -> Router {
             )
             .await
             .unwrap_or_else(|e| fail("opening the database", &e));
-        let auth = sqlite::SqliteAuth::with_pool(pool.clone(), settings.auth)
+        let mut auth = sqlite::SqliteAuth::with_pool(pool.clone(), settings.auth)
             .unwrap_or_else(|e| fail("configuring auth", &e));
+        if audit {
+            auth = auth.with_security_sink(SqlAuditSink::<Sqlite>::new(pool.clone()));
+        }
         auth.migrate()
             .await
             .unwrap_or_else(|e| fail("migrating", &e));
@@ -110,8 +119,11 @@ async fn build(settings: Settings) -> Router {
             .connect(&url)
             .await
             .unwrap_or_else(|e| fail("connecting to PostgreSQL", &e));
-        let auth = postgres::PgAuth::with_pool(pool.clone(), settings.auth)
+        let mut auth = postgres::PgAuth::with_pool(pool.clone(), settings.auth)
             .unwrap_or_else(|e| fail("configuring auth", &e));
+        if audit {
+            auth = auth.with_security_sink(SqlAuditSink::<Postgres>::new(pool.clone()));
+        }
         auth.migrate()
             .await
             .unwrap_or_else(|e| fail("migrating", &e));
@@ -129,8 +141,11 @@ async fn build(settings: Settings) -> Router {
             .connect(&url)
             .await
             .unwrap_or_else(|e| fail("connecting to MySQL", &e));
-        let auth = mysql::MySqlAuth::with_pool(pool.clone(), settings.auth)
+        let mut auth = mysql::MySqlAuth::with_pool(pool.clone(), settings.auth)
             .unwrap_or_else(|e| fail("configuring auth", &e));
+        if audit {
+            auth = auth.with_security_sink(SqlAuditSink::<MySql>::new(pool.clone()));
+        }
         auth.migrate()
             .await
             .unwrap_or_else(|e| fail("migrating", &e));

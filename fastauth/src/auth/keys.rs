@@ -192,8 +192,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             loop {
                 ticker.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
+                // Key maintenance runs no hook and emits no security event.
                 let auth = Self {
                     inner,
+                    hooks: crate::core::hooks::HookRunner::default(),
+                    events: crate::core::security::SecurityEvents::default(),
                     _roles: std::marker::PhantomData,
                 };
                 if let Err(error) = auth.maintain_signing_keys().await {

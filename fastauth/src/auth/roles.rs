@@ -10,6 +10,7 @@ use crate::store::{RoleRecord, Store, StoreError};
 use crate::user::{AuthUser, NewUser};
 
 use super::{ADMIN_ROLE, Auth, SECURITY};
+use crate::core::security::{SecurityEvent, SecurityEventKind as Kind};
 
 /// The roles of a user and the union of their permissions, both sorted and without
 /// duplicates.
@@ -72,7 +73,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !self.role_store()?.create_role(name, permissions).await? {
             return Err(AuthError::RoleExists);
         }
-        tracing::info!(target: SECURITY, actor_id, role = name, "role created");
+        let event = SecurityEvent::new(Kind::RoleCreated)
+            .actor(actor_id)
+            .role(name);
+        self.events.emit(event).await;
         Ok(RoleRecord {
             name: name.to_owned(),
             permissions: crate::store::sorted_unique(permissions.to_vec()),
@@ -87,7 +91,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !store.delete_role(name).await? {
             return Err(AuthError::RoleNotFound);
         }
-        tracing::info!(target: SECURITY, actor_id, role = name, "role deleted");
+        let event = SecurityEvent::new(Kind::RoleDeleted)
+            .actor(actor_id)
+            .role(name);
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -104,13 +111,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !store.add_permissions(role, permissions).await? {
             return Err(AuthError::RoleNotFound);
         }
-        tracing::info!(
-            target: SECURITY,
-            actor_id,
-            role,
-            count = permissions.len(),
-            "permissions granted to a role"
-        );
+        let event = SecurityEvent::new(Kind::RolePermissionsChanged)
+            .actor(actor_id)
+            .role(role)
+            .reason(format!("granted: {}", permissions.join(", ")));
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -126,13 +131,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !store.remove_permissions(role, permissions).await? {
             return Err(AuthError::RoleNotFound);
         }
-        tracing::info!(
-            target: SECURITY,
-            actor_id,
-            role,
-            count = permissions.len(),
-            "permissions removed from a role"
-        );
+        let event = SecurityEvent::new(Kind::RolePermissionsChanged)
+            .actor(actor_id)
+            .role(role)
+            .reason(format!("removed: {}", permissions.join(", ")));
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -153,7 +156,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             return Err(AuthError::UserNotFound);
         }
         store.assign_role(user_id, role).await?;
-        tracing::info!(target: SECURITY, actor_id, user_id, role, "role assigned");
+        let event = SecurityEvent::new(Kind::RoleAssigned)
+            .user(user_id)
+            .actor(actor_id)
+            .role(role);
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -165,7 +172,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         actor_id: Option<&str>,
     ) -> Result<(), AuthError> {
         if self.role_store()?.revoke_role(user_id, role).await? {
-            tracing::info!(target: SECURITY, actor_id, user_id, role, "role revoked");
+            let event = SecurityEvent::new(Kind::RoleRevoked)
+                .user(user_id)
+                .actor(actor_id)
+                .role(role);
+            self.events.emit(event).await;
         }
         Ok(())
     }
@@ -190,7 +201,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         };
         store.create_role(role, &[]).await?;
         store.assign_role(&record.core.id, role).await?;
-        tracing::info!(target: SECURITY, user_id = %record.core.id, role, "role assigned");
+        let event = SecurityEvent::new(Kind::RoleAssigned)
+            .user(&record.core.id)
+            .role(role)
+            .reason("granted by address");
+        self.events.emit(event).await;
         Ok(true)
     }
 
@@ -227,12 +242,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         }
         store.create_role(ADMIN_ROLE, &[]).await?;
         store.assign_role(&user.id, ADMIN_ROLE).await?;
-        tracing::info!(
-            target: SECURITY,
-            user_id = %user.id,
-            role = ADMIN_ROLE,
-            "role assigned to the configured admin address at registration"
-        );
+        let event = SecurityEvent::new(Kind::RoleAssigned)
+            .user(&user.id)
+            .role(ADMIN_ROLE)
+            .reason("configured admin address registered");
+        self.events.emit(event).await;
         store.user_roles(&user.id).await
     }
 }

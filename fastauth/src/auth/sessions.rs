@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use super::{Auth, CORE, SECURITY};
 use crate::core::AuthError;
 use crate::core::rbac::DeclaredRoles;
+use crate::core::security::{SecurityEvent, SecurityEventKind as Kind};
 use crate::core::token::{Claims, TokenType};
 use crate::store::{SessionRecord, Store};
 use crate::user::AuthUser;
@@ -34,13 +35,13 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let tokens = store
             .revoke_session_refresh_tokens(user_id, session_id)
             .await?;
-        tracing::info!(
-            target: SECURITY,
-            user_id,
-            session_id,
-            refresh_tokens_revoked = tokens,
-            "session revoked"
-        );
+        let event = SecurityEvent::new(Kind::SessionRevoked)
+            .user(user_id)
+            .session(Some(session_id))
+            .reason(format!(
+                "revoked by the user; {tokens} refresh tokens revoked"
+            ));
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -49,13 +50,13 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let store = &self.inner.store;
         let sessions = store.delete_user_sessions(user_id).await?;
         let tokens = store.revoke_user_refresh_tokens(user_id).await?;
-        tracing::info!(
-            target: SECURITY,
-            user_id,
-            sessions_revoked = sessions,
-            refresh_tokens_revoked = tokens,
-            "every session of the user revoked"
-        );
+        let event = SecurityEvent::new(Kind::SessionRevoked)
+            .user(user_id)
+            .reason(format!(
+                "all sessions revoked by the user: {sessions} sessions and {tokens} refresh \
+                 tokens"
+            ));
+        self.events.emit(event).await;
         Ok(())
     }
 
@@ -122,12 +123,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             store
                 .revoke_session_refresh_tokens(&claims.sub, sid)
                 .await?;
-            tracing::info!(
-                target: SECURITY,
-                user_id = %claims.sub,
-                session_id = %sid,
-                "session revoked with its refresh token"
-            );
+            let event = SecurityEvent::new(Kind::SessionRevoked)
+                .user(&claims.sub)
+                .session(Some(sid))
+                .reason("its refresh token was revoked");
+            self.events.emit(event).await;
         }
         tracing::info!(target: CORE, user_id = %claims.sub, live, "refresh token revoked");
         Ok(())

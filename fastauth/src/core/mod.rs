@@ -3,9 +3,11 @@
 
 pub mod config;
 pub mod cookies;
+pub mod hooks;
 pub mod keys;
 pub mod password;
 pub mod rbac;
+pub mod security;
 pub mod token;
 
 use crate::store::StoreError;
@@ -62,6 +64,18 @@ pub enum AuthError {
     /// A role name or permission breaks a limit; the message says which.
     #[error("{0}")]
     InvalidName(&'static str),
+    /// The `allow_signin` hook rejected the sign-in.
+    #[error("sign in not allowed")]
+    SignInNotAllowed,
+    /// A hook returned an error.
+    #[error("hook `{hook}` failed: {source}")]
+    Hook {
+        /// The hook's name, like `on_signin`.
+        hook: &'static str,
+        /// What the hook returned.
+        #[source]
+        source: hooks::HookError,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

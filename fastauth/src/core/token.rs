@@ -68,6 +68,9 @@ pub struct Claims {
     /// The permissions of those roles, sorted; only with [`AuthConfig::roles_in_tokens`] on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
+    /// Every other claim: those a `modify_jwt` hook added, or another issuer's.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The `aud` claim, which RFC 7519 allows as a string or an array.
@@ -225,8 +228,9 @@ impl TokenSigner {
         }
     }
 
-    /// Signs `claims` with the secret, or with the newest key and its `kid` in the header.
-    fn sign(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+    /// Signs a claim set ([`Claims`] or a JSON object) with the secret, or with the newest
+    /// key and its `kid` in the header.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = Header::new(self.algorithm.to_jsonwebtoken());
         match &self.keys {
             Keys::Hmac { encoding, .. } => jsonwebtoken::encode(&header, claims, encoding),
@@ -253,17 +257,45 @@ impl TokenSigner {
         refresh_ttl: Duration,
         now: OffsetDateTime,
     ) -> Result<IssuedPair, jsonwebtoken::errors::Error> {
+        let (access, refresh) = self.pair_claims(subject, session_id, refresh_ttl, now);
+        let access_token = self.sign(&access)?;
+        let refresh_token = self.sign(&refresh)?;
+        Ok(self.assemble_pair(access_token, refresh_token, &refresh, refresh_ttl, now))
+    }
+
+    /// Builds the unsigned claims of an access and a refresh token for `subject`, for a
+    /// caller that changes them before [`TokenSigner::sign`].
+    pub fn pair_claims(
+        &self,
+        subject: Subject<'_>,
+        session_id: Option<&str>,
+        refresh_ttl: Duration,
+        now: OffsetDateTime,
+    ) -> (Claims, Claims) {
         let access = self.claims(subject, session_id, TokenType::Access, self.access_ttl, now);
         let refresh = self.claims(subject, session_id, TokenType::Refresh, refresh_ttl, now);
-        Ok(IssuedPair {
-            access_token: self.sign(&access)?,
-            refresh_token: self.sign(&refresh)?,
+        (access, refresh)
+    }
+
+    /// Assembles a pair from its signed tokens and the claims of the refresh token, whose
+    /// `jti` and `exp` the signed refresh token carries.
+    pub fn assemble_pair(
+        &self,
+        access_token: String,
+        refresh_token: String,
+        refresh: &Claims,
+        refresh_ttl: Duration,
+        now: OffsetDateTime,
+    ) -> IssuedPair {
+        IssuedPair {
+            access_token,
+            refresh_token,
             refresh_expires_at: OffsetDateTime::from_unix_timestamp(refresh.exp)
                 .unwrap_or(now + refresh_ttl),
-            refresh_jti: refresh.jti,
+            refresh_jti: refresh.jti.clone(),
             refresh_expires_in: refresh_ttl.as_secs(),
             expires_in: self.access_ttl.as_secs(),
-        })
+        }
     }
 
     fn claims(
@@ -293,6 +325,7 @@ impl TokenSigner {
             sid: session_id.map(str::to_owned),
             roles,
             permissions,
+            extra: serde_json::Map::new(),
         }
     }
 

@@ -118,6 +118,9 @@ impl From<AuthError> for ApiError {
             AuthError::Store(StoreError::RolesNotSupported) => {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }
+            AuthError::SignInNotAllowed => Self::new(S::FORBIDDEN, "Sign in not allowed"),
+            // The hook runner has logged the cause with the hook's name.
+            AuthError::Hook { .. } => Self::new(S::INTERNAL_SERVER_ERROR, "Internal Server Error"),
             AuthError::Store(e) => Self::internal(&e),
             AuthError::Hash(e) => Self::internal(&e),
             AuthError::Signing(e) => Self::internal(&e),

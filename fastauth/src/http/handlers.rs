@@ -16,7 +16,7 @@ use super::extract::{CurrentUser, cookie};
 use crate::auth::{Auth, ClientInfo, Registration};
 use crate::core::cookies::TokenDelivery;
 use crate::core::rbac::DeclaredRoles;
-use crate::store::Store;
+use crate::store::{Store, UserRecord};
 use crate::user::AuthUser;
 
 /// The longest `name` accepted, in characters.
@@ -189,10 +189,14 @@ pub(super) async fn logout<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRo
     let config = auth.config();
     let cookie_mode = config.token_delivery == TokenDelivery::Cookie;
     let response = match current {
-        Ok(current) => match auth.logout(&current.claims).await {
-            Ok(()) => Json(json!({ "message": "Logged out" })).into_response(),
-            Err(error) => return ApiError::from(error).into_response(),
-        },
+        Ok(current) => {
+            let CurrentUser { user, core, claims } = current;
+            let record = UserRecord { user, core };
+            match auth.logout(&record, &claims).await {
+                Ok(()) => Json(json!({ "message": "Logged out" })).into_response(),
+                Err(error) => return ApiError::from(error).into_response(),
+            }
+        }
         // A client whose access token expired can still sign out and drop its cookies. A
         // CSRF failure (403) clears nothing, so a forged request cannot sign anyone out.
         Err(error) if cookie_mode && error.status() == StatusCode::UNAUTHORIZED => {

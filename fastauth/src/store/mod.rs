@@ -20,7 +20,7 @@ pub use sql::MySql;
 pub use sql::Postgres;
 #[cfg(feature = "sqlite")]
 pub use sql::Sqlite;
-pub use sql::{Dialect, DialectKind, SqlStore};
+pub use sql::{AUDIT_TABLE, Dialect, DialectKind, SqlAuditSink, SqlStore};
 
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! Every scenario of the HTTP surface this version serves (`/auth/register`, `/login`,
 //! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, cookie delivery with its CSRF check,
-//! asymmetric signing keys and `/.well-known/jwks.json`,
+//! asymmetric signing keys and `/.well-known/jwks.json`, lifecycle hooks, the security
+//! events written by the SQL audit sink,
 //! an application route behind `CurrentUser` and one behind `AccessClaims`), each run on
 //! SQLite, PostgreSQL and MariaDB.
 //!
@@ -9,6 +10,7 @@
 
 mod bodies;
 mod cookies;
+mod hooks;
 mod jwks;
 mod login;
 mod logout;
@@ -16,6 +18,7 @@ mod me;
 mod refresh;
 mod register;
 mod routing;
+mod security;
 mod sessions;
 mod token;
 
@@ -96,6 +99,15 @@ on_every_database! {
     sessions::sessions_revoke_one,
     sessions::sessions_foreign_or_expired_not_found,
     sessions::sessions_revoke_all_ends_caller,
+    sessions::sessions_require_authentication,
+    hooks::hooks_fire_in_each_flow,
+    hooks::hooks_modify_jwt_adds_claims,
+    hooks::hooks_modify_jwt_protected_claim,
+    hooks::hooks_allow_signin_rejects,
+    hooks::hooks_failure_answers_500,
+    hooks::hooks_modify_session_changes_record,
+    hooks::hooks_fire_in_cookie_mode,
+    security::security_events_reach_audit_table,
     token::introspect_active_tokens,
     token::introspect_inactive_tokens,
     token::revoke_refresh_token,

@@ -186,3 +186,35 @@ pub(crate) async fn sessions_revoke_all_ends_caller(db: &TestDb) {
         .await
         .assert_not_authenticated();
 }
+
+pub(crate) async fn sessions_require_authentication(db: &TestDb) {
+    let app = db.app(config()).await;
+    let pair = app.register("ada@example.com").await;
+    let session = sid(&pair.access);
+
+    let uris = [
+        ("GET", "/auth/sessions".to_owned()),
+        ("DELETE", "/auth/sessions/all".to_owned()),
+        ("DELETE", format!("/auth/sessions/{session}")),
+    ];
+    for (method, uri) in &uris {
+        app.request(method, uri, &[], None)
+            .await
+            .assert_not_authenticated();
+        // The refresh token is no access token.
+        let bearer = format!("Bearer {}", pair.refresh);
+        app.request(method, uri, &[("authorization", &bearer)], None)
+            .await
+            .assert_not_authenticated();
+    }
+
+    // Nothing was revoked by the rejected requests.
+    let reply = app.get("/auth/sessions", &pair.access).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    assert_eq!(
+        reply.json.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        reply.text
+    );
+}

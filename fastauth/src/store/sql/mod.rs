@@ -1,5 +1,6 @@
 //! The SQL store: FastAuth's tables on SQLite, PostgreSQL or MySQL/MariaDB through sqlx.
 
+mod audit;
 mod dialect;
 mod schema;
 
@@ -15,6 +16,7 @@ use super::{
 };
 use crate::user::{AuthUser, NewUser, RowValues, StandardField, Value};
 
+pub use audit::{AUDIT_TABLE, SqlAuditSink};
 pub use dialect::{Dialect, DialectKind};
 use schema::Statements;
 
