@@ -8,10 +8,11 @@ use time::OffsetDateTime;
 
 use crate::core::AuthError;
 use crate::core::config::{AuthConfig, ConfigError};
+use crate::core::limits::{self, LimitedRoute};
 use crate::core::password::{PasswordHasher, Verified};
 use crate::core::rbac::{DeclaredRoles, NoRoles};
 use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
-use crate::store::{SessionRecord, Store, StoreError, UserRecord};
+use crate::store::{MemoryStateStore, SessionRecord, StateStore, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
 mod roles;
@@ -40,6 +41,7 @@ pub(crate) struct Inner<U, S> {
     pub(crate) config: AuthConfig,
     pub(crate) signer: TokenSigner,
     pub(crate) hasher: PasswordHasher,
+    pub(crate) state: Arc<dyn StateStore>,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -76,7 +78,10 @@ pub enum BuildError {
 /// The client that signs in, recorded on the session.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
-    /// The peer address.
+    /// The client address: the peer's, or the one a trusted proxy header names
+    /// ([`AuthConfig::client_ip`]). Rate limits are keyed by it.
+    pub ip: Option<std::net::IpAddr>,
+    /// The same address as text, as the session records it.
     pub ip_address: Option<String>,
     /// The `User-Agent` header, cut to 512 characters.
     pub user_agent: Option<String>,
@@ -128,12 +133,17 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         }
         let signer = TokenSigner::new(&config)?;
         let hasher = PasswordHasher::new(&config.password)?;
+        let state = config
+            .state_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStateStore::new()));
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
                 config,
                 signer,
                 hasher,
+                state,
                 _user: std::marker::PhantomData,
             }),
             _roles: std::marker::PhantomData,
@@ -146,6 +156,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let store = &self.inner.store;
         store.migrate().await?;
+        self.inner.state.migrate().await?;
         for (role, permissions) in R::GRANTS {
             let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
             if !store.create_role(role, &permissions).await? {
@@ -163,6 +174,53 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// The configuration.
     pub fn config(&self) -> &AuthConfig {
         &self.inner.config
+    }
+
+    /// The store of short-lived state: lockout and rate-limit counters, and whatever else
+    /// must be shared by every instance for a few minutes.
+    pub fn state_store(&self) -> &Arc<dyn StateStore> {
+        &self.inner.state
+    }
+
+    /// Counts one request of `route` against the configured rate limits, per client address
+    /// and, when `account` (a normalised e-mail address or a user id) is given, per
+    /// account. Returns [`AuthError::RateLimited`] when a limit is exceeded. A route opts in
+    /// to rate limiting by calling this before it does any work.
+    pub async fn check_rate_limit(
+        &self,
+        route: LimitedRoute,
+        client: &ClientInfo,
+        account: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let inner = &self.inner;
+        let limits = &inner.config.rate_limits;
+        if limits.per_ip.is_none() && limits.per_account.is_none() {
+            return Ok(());
+        }
+        let refusal =
+            limits::check_rate_limits(&*inner.state, limits, route, client.ip, account).await?;
+        match refusal {
+            Some(refusal) => Err(refusal.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Clears the failed-login counter and any lock of a normalised address, as a password
+    /// reset does.
+    pub async fn clear_lockout(&self, email: &str) -> Result<(), AuthError> {
+        limits::clear_lockout(&*self.inner.state, email).await?;
+        Ok(())
+    }
+
+    /// Returns the user id of a refresh token whose signature and expiry verify, without
+    /// reading the store: the account a refresh request is rate-limited by.
+    pub fn refresh_token_subject(&self, refresh_token: &str) -> Option<String> {
+        let claims = self
+            .inner
+            .signer
+            .verify(refresh_token, TokenType::Refresh)
+            .ok()?;
+        Some(claims.sub)
     }
 
     /// Checks whether a provider bit of `PROVIDERS` is set.
@@ -235,9 +293,20 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         client: &ClientInfo,
     ) -> Result<SignIn, AuthError> {
         let inner = &self.inner;
+        let lockout = inner.config.lockout.as_ref();
+        // Unknown addresses lock exactly like accounts, so a lock reveals nothing.
+        if lockout.is_some()
+            && let Some(refusal) = limits::check_lockout(&*inner.state, email).await?
+        {
+            tracing::info!(target: CORE, reason = "address locked", "login refused");
+            return Err(refusal.into());
+        }
         // Longer than any valid password: refuse before spending a hash on it.
         if password.chars().count() > inner.config.password.max_length {
             tracing::info!(target: CORE, reason = "password too long", "login failed");
+            if let Some(lockout) = lockout {
+                limits::record_failure(&*inner.state, lockout, email, None).await?;
+            }
             return Err(AuthError::InvalidCredentials);
         }
         let record = inner.store.find_user_by_email(email).await?;
@@ -258,6 +327,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                     reason = "invalid credentials",
                     "login failed"
                 );
+                if let Some(lockout) = lockout {
+                    let user_id = record.as_ref().map(|r| r.core.id.as_str());
+                    limits::record_failure(&*inner.state, lockout, email, user_id).await?;
+                }
                 return Err(AuthError::InvalidCredentials);
             }
         };
@@ -280,6 +353,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 user_id = %record.core.id,
                 "password rehashed at the current parameters"
             );
+        }
+
+        if lockout.is_some() {
+            limits::clear_lockout(&*inner.state, email).await?;
         }
 
         let ttl = if remember {
@@ -487,12 +564,17 @@ fn subject_of<U>(record: &UserRecord<U>) -> Subject<'_> {
     }
 }
 
-impl<U: AuthUser, D: crate::store::Dialect, const P: u32, R: DeclaredRoles>
+impl<U: AuthUser, D: crate::store::state::StateDialect, const P: u32, R: DeclaredRoles>
     Auth<U, crate::store::SqlStore<U, D>, P, R>
 {
     /// Builds the service on a SQL connection pool: `SqlitePool`, `PgPool` or `MySqlPool`,
-    /// matching the declaration's `database`.
-    pub fn with_pool(pool: D::Pool, config: AuthConfig) -> Result<Self, BuildError> {
+    /// matching the declaration's `database`. Unless the configuration names a state
+    /// store, lockout and rate-limit counters live in the same database
+    /// ([`crate::store::SqlStateStore`]).
+    pub fn with_pool(pool: D::Pool, mut config: AuthConfig) -> Result<Self, BuildError> {
+        if config.state_store.is_none() {
+            config.state_store = Some(Arc::new(D::state_store(&pool)));
+        }
         Self::new(crate::store::SqlStore::new(pool)?, config)
     }
 }

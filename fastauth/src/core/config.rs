@@ -3,7 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::cookies::{CookieConfig, SameSite, TokenDelivery};
+use super::limits::{ClientIpSource, LockoutConfig, RateLimit, RateLimitConfig};
+use crate::store::StateStore;
 
 /// A setting with an invalid value; the message names the setting and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -221,6 +225,10 @@ pub struct AuthConfig {
     pub(crate) token_delivery: TokenDelivery,
     pub(crate) cookies: CookieConfig,
     pub(crate) base_url: Option<String>,
+    pub(crate) lockout: Option<LockoutConfig>,
+    pub(crate) rate_limits: RateLimitConfig,
+    pub(crate) client_ip: ClientIpSource,
+    pub(crate) state_store: Option<Arc<dyn StateStore>>,
 }
 
 impl AuthConfig {
@@ -242,6 +250,10 @@ impl AuthConfig {
             token_delivery: TokenDelivery::Bearer,
             cookies: CookieConfig::default(),
             base_url: None,
+            lockout: Some(LockoutConfig::default()),
+            rate_limits: RateLimitConfig::default(),
+            client_ip: ClientIpSource::Socket,
+            state_store: None,
         }
     }
 
@@ -339,6 +351,35 @@ impl AuthConfig {
         })
     }
 
+    /// Sets the login lockout (default: 5 failures within 900 s lock the address for
+    /// 300 s); `None` turns it off.
+    pub fn lockout(mut self, lockout: Option<LockoutConfig>) -> Self {
+        self.lockout = lockout;
+        self
+    }
+
+    /// Sets the rate limits of the anonymous routes (default: none).
+    pub fn rate_limits(mut self, limits: RateLimitConfig) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Sets where the client address comes from (default: the TCP peer). Name a header only
+    /// when every request passes through proxies that set it, or clients choose their own
+    /// address.
+    pub fn client_ip(mut self, source: ClientIpSource) -> Self {
+        self.client_ip = source;
+        self
+    }
+
+    /// Sets the store of lockout and rate-limit counters. Default: the service's SQL
+    /// database with [`crate::Auth::with_pool`], else process memory. Several instances
+    /// behind one load balancer need a shared one: SQL or Redis.
+    pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.state_store = Some(store);
+        self
+    }
+
     /// Sets the password rules and hashing parameters.
     pub fn password(mut self, password: PasswordConfig) -> Self {
         self.password = password;
@@ -395,6 +436,7 @@ impl AuthConfig {
                  and `!#$%&'*+-.^_`|~`",
             ));
         }
+        self.validate_limits()?;
         let p = &self.password;
         if p.min_length == 0 || p.min_length > p.max_length {
             return Err(ConfigError::new(
@@ -410,6 +452,62 @@ impl AuthConfig {
                 "password.max_length",
                 format!("must be at most 4096 characters, got {}", p.max_length),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl AuthConfig {
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        if let Some(lockout) = &self.lockout {
+            if lockout.max_attempts == 0 {
+                return Err(ConfigError::new(
+                    "lockout.max_attempts",
+                    "must be at least 1",
+                ));
+            }
+            if lockout.duration.is_zero() || lockout.window.is_zero() {
+                return Err(ConfigError::new(
+                    "lockout",
+                    "`duration` and `window` must be at least one second",
+                ));
+            }
+        }
+        let limits = [
+            ("rate_limits.per_ip", self.rate_limits.per_ip),
+            ("rate_limits.per_account", self.rate_limits.per_account),
+        ];
+        for (setting, limit) in limits {
+            if let Some(RateLimit {
+                max_requests,
+                window,
+            }) = limit
+                && (max_requests == 0 || window.is_zero())
+            {
+                return Err(ConfigError::new(
+                    setting,
+                    "`max_requests` and `window` must be above zero",
+                ));
+            }
+        }
+        if let ClientIpSource::Header {
+            name,
+            trusted_proxies,
+        } = &self.client_ip
+        {
+            if !is_token(name) {
+                return Err(ConfigError::new(
+                    "client_ip",
+                    format!("`{name}` is not a valid header name"),
+                ));
+            }
+            if *trusted_proxies == 0 {
+                return Err(ConfigError::new(
+                    "client_ip",
+                    "`trusted_proxies` must be at least 1: the header is only as trustworthy \
+                     as the proxy that sets it",
+                ));
+            }
         }
         Ok(())
     }
