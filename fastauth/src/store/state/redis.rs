@@ -13,8 +13,14 @@ pub const REDIS_KEY_PREFIX: &str = "fastauth:";
 
 /// Adds one to a counter and returns the count and its time to live in milliseconds.
 /// `ARGV[1]` is the time to live; `ARGV[2]` is `1` when every increment moves the expiry.
-/// A key without an expiry (`PTTL` of -1), which only a foreign writer leaves, gets one too.
+/// A text value under the key is replaced by a new counter, as the other stores do, where
+/// `INCR` alone would fail. A key without an expiry (`PTTL` of -1), which only a foreign
+/// writer leaves, gets one too.
 const INCREMENT_SCRIPT: &str = r"
+local current = redis.call('GET', KEYS[1])
+if current and not string.match(current, '^%d+$') then
+  redis.call('DEL', KEYS[1])
+end
 local count = redis.call('INCR', KEYS[1])
 if count == 1 or ARGV[2] == '1' or redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])

@@ -3,6 +3,7 @@
 //! Expiry times are Unix milliseconds from the instance's clock, so instances that share a
 //! database must keep their clocks in sync (NTP), as token expiry already requires.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -282,7 +283,32 @@ impl SqlStateStore {
         Ok(())
     }
 
+    /// Runs a MySQL transaction again when InnoDB chose it as a deadlock victim (SQLSTATE
+    /// 40001), which concurrent upserts of one new key can cause; at most three tries.
+    async fn retry_deadlock<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match attempt().await {
+                Err(sqlx::Error::Database(error))
+                    if tries < 3 && error.code().as_deref() == Some("40001") =>
+                {
+                    tracing::debug!(target: "fastauth::store", tries, "deadlock: retrying");
+                }
+                other => return other.map_err(StoreError::from),
+            }
+        }
+    }
+
     async fn take_in_transaction(&self, key: &str) -> Result<Option<Row>, StoreError> {
+        self.retry_deadlock(|| self.take_once(key)).await
+    }
+
+    async fn take_once(&self, key: &str) -> Result<Option<Row>, sqlx::Error> {
         let s = self.statements();
         on_pool!(self, pool => {
             let mut transaction = pool.begin().await?;
@@ -305,6 +331,17 @@ impl SqlStateStore {
         now: i64,
         expiry: Expiry,
     ) -> Result<(i64, i64), StoreError> {
+        self.retry_deadlock(|| self.increment_once(key, expires_at, now, expiry))
+            .await
+    }
+
+    async fn increment_once(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+        expiry: Expiry,
+    ) -> Result<(i64, i64), sqlx::Error> {
         let s = self.statements();
         let upsert = match expiry {
             Expiry::Fixed => s.increment_fixed,
