@@ -45,7 +45,7 @@ impl Entries {
     /// keys nobody reads again do not pile up.
     fn count_write(&mut self, now: Instant) {
         self.writes = self.writes.wrapping_add(1);
-        if self.writes % SWEEP_EVERY == 0 {
+        if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.map.retain(|_, entry| entry.is_live(now));
         }
     }

@@ -3,6 +3,12 @@
 //! Expiry times are Unix milliseconds from the instance's clock, so instances that share a
 //! database must keep their clocks in sync (NTP), as token expiry already requires.
 
+// Without a database feature every statement follows a match on an uninhabited pool.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(unreachable_code, unused_variables)
+)]
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,6 +175,10 @@ enum Pool {
     Postgres(sqlx::PgPool),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlPool),
+    /// Without a database feature no pool exists, and no store can be built.
+    #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+    #[allow(dead_code)]
+    Unavailable(std::convert::Infallible),
 }
 
 /// Runs `$body` with `$pool` bound to the concrete sqlx pool, whichever it is: the body is
@@ -182,6 +192,8 @@ macro_rules! on_pool {
             Pool::Postgres($pool) => $body,
             #[cfg(feature = "mysql")]
             Pool::MySql($pool) => $body,
+            #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+            Pool::Unavailable(never) => match *never {},
         }
     };
 }
@@ -273,11 +285,11 @@ impl SqlStateStore {
     /// Counts a write and, every [`PURGE_EVERY`] writes, deletes the expired rows.
     async fn count_write(&self, now: i64) -> Result<(), StoreError> {
         let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
-        if writes % PURGE_EVERY != 0 {
+        if !writes.is_multiple_of(PURGE_EVERY) {
             return Ok(());
         }
         let sql = self.statements().purge;
-        let purged = on_pool!(self, pool => sqlx::query(sql).bind(now).execute(pool).await?
+        let purged: u64 = on_pool!(self, pool => sqlx::query(sql).bind(now).execute(pool).await?
             .rows_affected());
         tracing::debug!(target: "fastauth::store", purged, "expired state rows deleted");
         Ok(())
@@ -400,7 +412,7 @@ impl StateStore for SqlStateStore {
             self.count_write(now).await?;
             // An expired row must go first, or the insert would see the key as taken. Two
             // callers may both delete it; the primary key lets only one insert win.
-            let inserted = on_pool!(self, pool => {
+            let inserted: u64 = on_pool!(self, pool => {
                 sqlx::query(s.delete_expired_key).bind(key).bind(now).execute(pool).await?;
                 sqlx::query(s.insert_if_absent)
                     .bind(key)
@@ -509,7 +521,7 @@ impl StateStore for SqlStateStore {
             check_key(key)?;
             let s = self.statements();
             let now = now_millis();
-            let live = on_pool!(self, pool => {
+            let live: u64 = on_pool!(self, pool => {
                 let live = sqlx::query(s.delete_live)
                     .bind(key)
                     .bind(now)
