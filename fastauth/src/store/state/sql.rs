@@ -6,7 +6,7 @@
 // Without a database feature every statement follows a match on an uninhabited pool.
 #![cfg_attr(
     not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
-    allow(unreachable_code, unused_variables)
+    allow(dead_code, unreachable_code, unused_variables)
 )]
 
 use std::future::Future;
@@ -177,7 +177,6 @@ enum Pool {
     MySql(sqlx::MySqlPool),
     /// Without a database feature no pool exists, and no store can be built.
     #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
-    #[allow(dead_code)]
     Unavailable(std::convert::Infallible),
 }
 
