@@ -298,7 +298,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if lockout.is_some()
             && let Some(refusal) = limits::check_lockout(&*inner.state, email).await?
         {
-            tracing::info!(target: CORE, reason = "address locked", "login refused");
+            tracing::info!(target: CORE, reason = "address locked", "login rejected");
             return Err(refusal.into());
         }
         // Longer than any valid password: refuse before spending a hash on it.

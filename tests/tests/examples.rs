@@ -492,9 +492,9 @@ impl SharedDatabase {
     }
 }
 
-/// Two server processes on one PostgreSQL database and one Redis behave as one service:
-/// failed logins add up across them, a refresh token rotated on one is a replay on the
-/// other, and a session revoked on one is refused by the other.
+/// Two server processes on one PostgreSQL database and one Redis behave as one service.
+/// Failed logins add up across them. A refresh token rotated on one is a replay on the
+/// other, and a session revoked on one is rejected by the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behave_as_one() {
     let database = SharedDatabase::create().await;

@@ -46,7 +46,7 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// A limit of `max_requests` per `window`.
+    /// Creates a limit of `max_requests` per `window`.
     pub const fn new(max_requests: u32, window: Duration) -> Self {
         Self {
             max_requests,
@@ -59,7 +59,7 @@ impl RateLimit {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RateLimitConfig {
     /// Requests per client address and route. IPv6 clients are counted per /64 network,
-    /// because one client usually holds a whole /64.
+    /// because a provider usually assigns a whole /64 to one customer.
     pub per_ip: Option<RateLimit>,
     /// Requests per account (the normalised e-mail address, or the user of a refresh
     /// token) and route.
@@ -89,7 +89,7 @@ pub enum LimitedRoute {
 }
 
 impl LimitedRoute {
-    /// The route's name in state keys and logs.
+    /// Returns the route's name in state keys and logs.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Login => "login",
@@ -104,10 +104,10 @@ impl LimitedRoute {
     }
 }
 
-/// Where the client address comes from.
+/// The source of the client address.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ClientIpSource {
-    /// The TCP peer address (the default). Right when clients connect directly.
+    /// The TCP peer address (the default), for clients that connect directly.
     #[default]
     Socket,
     /// A header that trusted reverse proxies set, like `X-Forwarded-For` or `X-Real-IP`.
@@ -173,7 +173,7 @@ fn parse_ip(text: &str) -> Option<IpAddr> {
         .and_then(|v6| v6.parse().ok())
 }
 
-/// Why a request was refused by a limit.
+/// The limit that rejected a request, with the time until it lets requests through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
     /// The account is locked for this long.
@@ -182,13 +182,13 @@ pub(crate) enum Refusal {
     RateLimited(Duration),
 }
 
-/// A SHA-256 of a normalised address, in hex: the account part of a state key.
+/// Hashes a normalised address with SHA-256, in hex, for the account part of a state key.
 fn account_key(account: &str) -> String {
     let digest = Sha256::digest(account.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The client part of a rate-limit key: the address, or its /64 network for IPv6.
+/// Formats the client part of a rate-limit key: the address, or its /64 network for IPv6.
 fn ip_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
@@ -213,8 +213,8 @@ pub(crate) async fn check_lockout(
     Ok(lock.map(|lock| Refusal::Locked(lock.expires_in.max(Duration::from_millis(1)))))
 }
 
-/// Counts a failed login; locks the address when the count reaches the maximum. The
-/// attempt that locks still gets the ordinary failure answer.
+/// Counts a failed login and locks the address when the count reaches the maximum. The
+/// attempt that locks still gets the ordinary `401 Invalid email or password`.
 pub(crate) async fn record_failure(
     state: &dyn StateStore,
     config: &LockoutConfig,
@@ -383,7 +383,8 @@ mod tests {
         let Some(Refusal::Locked(wait)) = refusal else {
             panic!("expected a lock, got {refusal:?}");
         };
-        assert!(wait <= Duration::from_secs(300) && wait > Duration::from_secs(298));
+        assert!(wait <= Duration::from_secs(300), "{wait:?}");
+        assert!(wait > Duration::from_secs(298), "{wait:?}");
         assert_eq!(check_lockout(&state, "b@example.com").await.unwrap(), None);
         clear_lockout(&state, "a@example.com").await.unwrap();
         assert_eq!(check_lockout(&state, "a@example.com").await.unwrap(), None);

@@ -103,8 +103,8 @@ fn whole_seconds(wait: std::time::Duration) -> u64 {
     seconds.max(1)
 }
 
-/// The text of a locked login: the remaining minutes rounded up, at least 1, with
-/// `minute` in the singular for 1. The prefix `Account is locked.` is FastAuth's.
+/// Formats the `detail` of a locked login: the remaining minutes rounded up, at least 1,
+/// with `minute` in the singular for 1. The prefix `Account is locked.` is FastAuth's.
 fn locked_detail(wait: std::time::Duration) -> String {
     let minutes = whole_seconds(wait).div_ceil(60).max(1);
     let unit = if minutes == 1 { "minute" } else { "minutes" };

@@ -50,7 +50,7 @@ pub(crate) async fn lockout_after_max_failures(db: &TestDb, counters: Counters) 
     let app = app(db, counters, config()).await;
     app.register("ada@example.com").await;
 
-    // The attempt that reaches the maximum still gets the ordinary answer.
+    // The attempt that reaches the maximum still gets the ordinary 401.
     for attempt in 1..=5 {
         let reply = login(&app, "ada@example.com", WRONG).await;
         assert_eq!(
@@ -86,7 +86,7 @@ pub(crate) async fn lockout_unknown_address_alike(db: &TestDb, counters: Counter
     let unknown = login(&app, "nobody@example.com", PASSWORD).await;
     known.assert_error(429, LOCKED_5);
     unknown.assert_error(429, LOCKED_5);
-    // Same status, body and header names: nothing tells the two apart.
+    // Same status, body and header names, so a client cannot distinguish the two.
     assert_eq!(known.json, unknown.json);
     let mut known_headers: Vec<&str> = known.headers.keys().map(|k| k.as_str()).collect();
     let mut unknown_headers: Vec<&str> = unknown.headers.keys().map(|k| k.as_str()).collect();

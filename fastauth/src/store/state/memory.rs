@@ -42,7 +42,7 @@ struct Entries {
 
 impl Entries {
     /// Counts a write and, every [`SWEEP_EVERY`] writes, drops the expired entries, so that
-    /// keys nobody reads again do not pile up.
+    /// keys that are never read again do not pile up.
     fn count_write(&mut self, now: Instant) {
         self.writes = self.writes.wrapping_add(1);
         if self.writes.is_multiple_of(SWEEP_EVERY) {
@@ -63,7 +63,7 @@ pub struct MemoryStateStore {
 }
 
 impl MemoryStateStore {
-    /// An empty store.
+    /// Creates an empty store.
     pub fn new() -> Self {
         Self::default()
     }

@@ -31,7 +31,7 @@ pub const MAX_STATE_KEY_BYTES: usize = 191;
 /// The future a [`StateStore`] method returns.
 pub type StateFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// How [`StateStore::increment`] moves the expiry of a counter that exists already.
+/// The expiry policy of [`StateStore::increment`] for a counter that exists already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
     /// The expiry is set when the counter is created and then stays: a fixed window, as a
@@ -88,7 +88,7 @@ pub trait StateStore: fmt::Debug + Send + Sync + 'static {
     fn take<'a>(&'a self, key: &'a str) -> StateFuture<'a, Option<String>>;
 
     /// Adds one to the counter under `key`, creating it at 1 with `ttl` when it is absent
-    /// or expired; `expiry` says whether an increment moves the expiry.
+    /// or expired. `expiry` chooses whether an increment moves the expiry.
     fn increment<'a>(
         &'a self,
         key: &'a str,
