@@ -42,6 +42,7 @@ pub(crate) struct Inner<U, S> {
     pub(crate) signer: TokenSigner,
     pub(crate) hasher: PasswordHasher,
     pub(crate) state: Arc<dyn StateStore>,
+    pub(crate) lockout_state: Arc<dyn StateStore>,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -137,6 +138,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .state_store
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryStateStore::new()));
+        let lockout_state = config
+            .lockout_store
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&state));
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -144,6 +149,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 signer,
                 hasher,
                 state,
+                lockout_state,
                 _user: std::marker::PhantomData,
             }),
             _roles: std::marker::PhantomData,
@@ -157,6 +163,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let store = &self.inner.store;
         store.migrate().await?;
         self.inner.state.migrate().await?;
+        if !Arc::ptr_eq(&self.inner.state, &self.inner.lockout_state) {
+            self.inner.lockout_state.migrate().await?;
+        }
         for (role, permissions) in R::GRANTS {
             let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
             if !store.create_role(role, &permissions).await? {
@@ -208,7 +217,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// Clears the failed-login counter and any lock of a normalised address, as a password
     /// reset does.
     pub async fn clear_lockout(&self, email: &str) -> Result<(), AuthError> {
-        limits::clear_lockout(&*self.inner.state, email).await?;
+        limits::clear_lockout(&*self.inner.lockout_state, email).await?;
         Ok(())
     }
 
@@ -296,7 +305,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let lockout = inner.config.lockout.as_ref();
         // Unknown addresses lock exactly like accounts, so a lock reveals nothing.
         if lockout.is_some()
-            && let Some(refusal) = limits::check_lockout(&*inner.state, email).await?
+            && let Some(refusal) = limits::check_lockout(&*inner.lockout_state, email).await?
         {
             tracing::info!(target: CORE, reason = "address locked", "login rejected");
             return Err(refusal.into());
@@ -305,7 +314,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if password.chars().count() > inner.config.password.max_length {
             tracing::info!(target: CORE, reason = "password too long", "login failed");
             if let Some(lockout) = lockout {
-                limits::record_failure(&*inner.state, lockout, email, None).await?;
+                limits::record_failure(&*inner.lockout_state, lockout, email, None).await?;
             }
             return Err(AuthError::InvalidCredentials);
         }
@@ -329,7 +338,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 );
                 if let Some(lockout) = lockout {
                     let user_id = record.as_ref().map(|r| r.core.id.as_str());
-                    limits::record_failure(&*inner.state, lockout, email, user_id).await?;
+                    limits::record_failure(&*inner.lockout_state, lockout, email, user_id).await?;
                 }
                 return Err(AuthError::InvalidCredentials);
             }
@@ -356,7 +365,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         }
 
         if lockout.is_some() {
-            limits::clear_lockout(&*inner.state, email).await?;
+            limits::clear_lockout(&*inner.lockout_state, email).await?;
         }
 
         let ttl = if remember {
@@ -568,12 +577,16 @@ impl<U: AuthUser, D: crate::store::state::StateDialect, const P: u32, R: Declare
     Auth<U, crate::store::SqlStore<U, D>, P, R>
 {
     /// Builds the service on a SQL connection pool: `SqlitePool`, `PgPool` or `MySqlPool`,
-    /// matching the declaration's `database`. Unless the configuration names a state
-    /// store, lockout and rate-limit counters live in the same database
-    /// ([`crate::store::SqlStateStore`]).
+    /// matching the declaration's `database`. The lockout counters, and the other
+    /// short-lived state unless the configuration names a state store, live in the same
+    /// database ([`crate::store::SqlStateStore`]).
     pub fn with_pool(pool: D::Pool, mut config: AuthConfig) -> Result<Self, BuildError> {
+        let database_state: Arc<dyn StateStore> = Arc::new(D::state_store(&pool));
         if config.state_store.is_none() {
-            config.state_store = Some(Arc::new(D::state_store(&pool)));
+            config.state_store = Some(Arc::clone(&database_state));
+        }
+        if config.lockout_store.is_none() {
+            config.lockout_store = Some(database_state);
         }
         Self::new(crate::store::SqlStore::new(pool)?, config)
     }

@@ -493,8 +493,9 @@ impl SharedDatabase {
 }
 
 /// Two server processes on one PostgreSQL database and one Redis behave as one service.
-/// Failed logins add up across them. A refresh token rotated on one is a replay on the
-/// other, and a session revoked on one is rejected by the other.
+/// Failed logins add up across them (in the database), and so do rate-limited requests (in
+/// Redis). A refresh token rotated on one is a replay on the other, and a session revoked on
+/// one is rejected by the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behave_as_one() {
     let database = SharedDatabase::create().await;
@@ -504,13 +505,14 @@ async fn two_instances_behave_as_one() {
         ("REDIS_URL", redis.as_str()),
         ("FASTAUTH_MAX_LOGIN_ATTEMPTS", "3"),
         ("FASTAUTH_LOCKOUT_SECONDS", "60"),
+        ("FASTAUTH_ACCOUNT_RATE_LIMIT", "5/60"),
     ];
     // One after the other, so that the second finds the schema in place.
     let mut first = Server::start("full", &environment);
     let mut second = Server::start("full", &environment);
     for server in [&first, &second] {
         let log = server.log();
-        assert!(log.contains("counters are kept in Redis"), "{log}");
+        assert!(log.contains("short-lived state is kept in Redis"), "{log}");
     }
     let client = client();
     // Redis outlives the test, so each run uses addresses of its own.
@@ -596,6 +598,17 @@ async fn two_instances_behave_as_one() {
     )
     .await;
     assert_eq!(status, 200);
+
+    // Logins for one account count toward one limit of 5 a minute, wherever they land. The
+    // locked address above made 5 login requests, its own budget, and was never limited.
+    for server in [&first, &second, &first] {
+        let (status, _, body) = post(server.url("/auth/login"), &credentials).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, retry_after, body) = post(second.url("/auth/login"), &credentials).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Too many requests");
+    assert!(retry_after.is_some());
 
     assert_eq!(first.terminate(), Some(0), "{}", first.log());
     assert_eq!(second.terminate(), Some(0), "{}", second.log());

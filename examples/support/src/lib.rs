@@ -70,24 +70,30 @@ pub struct Settings {
     pub database_url: String,
     /// `FASTAUTH_BASE_URL`, default `http://` + the bind address.
     pub base_url: String,
-    /// `REDIS_URL`: where lockout and rate-limit counters live when set.
+    /// `REDIS_URL`: where rate-limit counters and other short-lived state live when set.
     pub redis_url: Option<String>,
     /// The auth configuration built from the token and secret variables.
     pub auth: AuthConfig,
 }
 
 impl Settings {
-    /// Reads every variable and, when `REDIS_URL` is set, connects to Redis and keeps the
-    /// lockout and rate-limit counters there. Without it they live in the database.
+    /// Reads every variable and chooses where short-lived state lives. Rate-limit counters
+    /// (and later OAuth states and passkey challenges) go to Redis when `REDIS_URL` is set,
+    /// shared by every instance, else to process memory. Lockout counters stay in the
+    /// database, the default of `with_pool`.
     pub async fn load() -> Result<Self, SettingError> {
         let mut settings = Self::from_env()?;
-        if let Some(url) = &settings.redis_url {
-            let store = fastauth::store::RedisStateStore::connect(url)
-                .await
-                .map_err(|e| SettingError(format!("REDIS_URL: connecting failed: {e}")))?;
-            tracing::info!("lockout and rate-limit counters are kept in Redis");
-            settings.auth = settings.auth.state_store(Arc::new(store));
-        }
+        let state: Arc<dyn fastauth::store::StateStore> = match &settings.redis_url {
+            Some(url) => {
+                let store = fastauth::store::RedisStateStore::connect(url)
+                    .await
+                    .map_err(|e| SettingError(format!("REDIS_URL: connecting failed: {e}")))?;
+                tracing::info!("short-lived state is kept in Redis");
+                Arc::new(store)
+            }
+            None => Arc::new(fastauth::store::MemoryStateStore::new()),
+        };
+        settings.auth = settings.auth.state_store(state);
         Ok(settings)
     }
 

@@ -229,6 +229,7 @@ pub struct AuthConfig {
     pub(crate) rate_limits: RateLimitConfig,
     pub(crate) client_ip: ClientIpSource,
     pub(crate) state_store: Option<Arc<dyn StateStore>>,
+    pub(crate) lockout_store: Option<Arc<dyn StateStore>>,
 }
 
 impl AuthConfig {
@@ -254,6 +255,7 @@ impl AuthConfig {
             rate_limits: RateLimitConfig::default(),
             client_ip: ClientIpSource::Socket,
             state_store: None,
+            lockout_store: None,
         }
     }
 
@@ -372,11 +374,20 @@ impl AuthConfig {
         self
     }
 
-    /// Sets the store of lockout and rate-limit counters. Default: the service's SQL
+    /// Sets the store of short-lived state: rate-limit counters, and the lockout counters
+    /// unless [`AuthConfig::lockout_store`] names another store. Default: the service's SQL
     /// database with [`crate::Auth::with_pool`], else process memory. Several instances
     /// behind one load balancer need a shared one: SQL or Redis.
     pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
         self.state_store = Some(store);
+        self
+    }
+
+    /// Sets the store of failed-login counters and locks. Default: the service's SQL
+    /// database with [`crate::Auth::with_pool`], so that locks survive a restart of Redis,
+    /// else the [`AuthConfig::state_store`].
+    pub fn lockout_store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.lockout_store = Some(store);
         self
     }
 

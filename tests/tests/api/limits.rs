@@ -11,14 +11,19 @@ use serde_json::json;
 pub(crate) enum Counters {
     /// The SQL state store on the test database (the default of `with_pool`).
     Database,
-    /// A Redis state store, on an SQLite test database.
+    /// A Redis state store for both rate limits and lockout, on an SQLite test database.
     Redis,
 }
 
 async fn app(db: &TestDb, counters: Counters, config: AuthConfig) -> TestApp {
     let config = match counters {
         Counters::Database => config,
-        Counters::Redis => config.state_store(fastauth_tests::state::redis_store().await),
+        Counters::Redis => {
+            let redis = fastauth_tests::state::redis_store().await;
+            config
+                .state_store(std::sync::Arc::clone(&redis))
+                .lockout_store(redis)
+        }
     };
     db.app(config).await
 }
