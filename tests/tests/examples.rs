@@ -498,7 +498,19 @@ impl SharedDatabase {
 /// one is rejected by the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behave_as_one() {
+    use futures_util::FutureExt as _;
     let database = SharedDatabase::create().await;
+    // The servers die with the scenario, also when it panics; then the database goes.
+    let outcome = std::panic::AssertUnwindSafe(two_instances_scenario(&database))
+        .catch_unwind()
+        .await;
+    database.drop_database().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn two_instances_scenario(database: &SharedDatabase) {
     let redis = fastauth_tests::state::redis_url();
     let environment = [
         ("DATABASE_URL", database.url.as_str()),
@@ -612,5 +624,4 @@ async fn two_instances_behave_as_one() {
 
     assert_eq!(first.terminate(), Some(0), "{}", first.log());
     assert_eq!(second.terminate(), Some(0), "{}", second.log());
-    database.drop_database().await;
 }

@@ -1,9 +1,8 @@
 //! Configuration, checked once when [`crate::Auth`] is built.
 
 use std::fmt;
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::cookies::{CookieConfig, SameSite, TokenDelivery};
 use super::limits::{ClientIpSource, LockoutConfig, RateLimit, RateLimitConfig};
@@ -633,6 +632,45 @@ mod tests {
         };
         let config = config.base_url("http://localhost").cookies(explicit);
         assert!(config.cookie_secure());
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        let config = || AuthConfig::new(Secret::generate());
+        let no_attempts = LockoutConfig {
+            max_attempts: 0,
+            ..LockoutConfig::default()
+        };
+        let error = config().lockout(Some(no_attempts)).validate().unwrap_err();
+        assert_eq!(error.setting, "lockout.max_attempts");
+        let no_window = LockoutConfig {
+            window: Duration::ZERO,
+            ..LockoutConfig::default()
+        };
+        assert!(config().lockout(Some(no_window)).validate().is_err());
+        assert!(config().lockout(None).validate().is_ok());
+
+        let zero = RateLimitConfig {
+            per_account: Some(RateLimit::new(0, Duration::from_secs(60))),
+            per_ip: None,
+        };
+        let error = config().rate_limits(zero).validate().unwrap_err();
+        assert_eq!(error.setting, "rate_limits.per_account");
+
+        let header = |name: &str, trusted_proxies| ClientIpSource::Header {
+            name: name.to_owned(),
+            trusted_proxies,
+        };
+        let no_proxies = config().client_ip(header("X-Forwarded-For", 0));
+        assert_eq!(no_proxies.validate().unwrap_err().setting, "client_ip");
+        let bad_name = config().client_ip(header("X Forwarded For", 1));
+        assert_eq!(bad_name.validate().unwrap_err().setting, "client_ip");
+        assert!(
+            config()
+                .client_ip(header("X-Real-IP", 1))
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -265,6 +265,9 @@ pub(crate) async fn check_rate_limits(
     account: Option<&str>,
 ) -> Result<Option<Refusal>, StoreError> {
     let route_name = route.as_str();
+    if config.per_ip.is_some() && ip.is_none() {
+        warn_unknown_client_once();
+    }
     let mut wait: Option<Duration> = None;
     if let (Some(limit), Some(ip)) = (config.per_ip, ip) {
         let key = format!("rate:{route_name}:ip:{}", ip_key(ip));
@@ -281,6 +284,19 @@ pub(crate) async fn check_rate_limits(
         }
     }
     Ok(wait.map(Refusal::RateLimited))
+}
+
+/// Logs, once per process, that per-address limits cannot apply without a client address.
+fn warn_unknown_client_once() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            target: SECURITY,
+            "a per-address rate limit is set but the client address is unknown, so only \
+             per-account limits apply: serve the router with \
+             `into_make_service_with_connect_info::<SocketAddr>()`"
+        );
+    });
 }
 
 /// Counts one request on `key`; the remaining window when the limit is exceeded.
