@@ -356,12 +356,21 @@ async fn basic_example_cookie_mode() {
 
 /// Sends a JSON POST and returns the status, the `Retry-After` header and the JSON body.
 async fn post(url: String, body: &Value) -> (u16, Option<String>, Value) {
-    let response = client()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .expect("the request failed");
+    post_with(url, &[], body).await
+}
+
+/// Sends a JSON POST with extra headers, and returns the status, the `Retry-After` header
+/// and the JSON body.
+async fn post_with(
+    url: String,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> (u16, Option<String>, Value) {
+    let mut request = client().post(url).json(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the request failed");
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -392,6 +401,7 @@ async fn full_example_limits_from_environment() {
             ("FASTAUTH_MAX_LOGIN_ATTEMPTS", "2"),
             ("FASTAUTH_LOCKOUT_SECONDS", "120"),
             ("FASTAUTH_RATE_LIMIT", "3/60"),
+            ("FASTAUTH_CLIENT_IP_HEADER", "X-Forwarded-For"),
         ],
     );
     let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
@@ -414,6 +424,24 @@ async fn full_example_limits_from_environment() {
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["detail"], "Too many requests");
     assert!(retry_after.is_some());
+
+    // Behind the trusted proxy header, each forwarded client has a budget of its own, and
+    // the entry the client wrote itself (the left one) is not the key.
+    let forwarded = [("x-forwarded-for", "198.51.100.1, 203.0.113.5")];
+    let (status, _, body) = post_with(server.url("/auth/login"), &forwarded, &wrong).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Account is locked. Try again in 2 minutes");
+    let bob = json!({ "email": "bob@example.com", "password": PASSWORD });
+    // The request above was the first of 203.0.113.5's three.
+    for n in 0..2 {
+        let spoofed = format!("198.51.100.{n}, 203.0.113.5");
+        let headers = [("x-forwarded-for", spoofed.as_str())];
+        let (status, _, body) = post_with(server.url("/auth/login"), &headers, &bob).await;
+        assert_eq!(status, 401, "{body}");
+    }
+    let (status, _, body) = post_with(server.url("/auth/login"), &forwarded, &bob).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Too many requests");
 }
 
 #[test]
