@@ -373,18 +373,18 @@ impl AuthConfig {
         self
     }
 
-    /// Sets the store of short-lived state: rate-limit counters, and the lockout counters
-    /// unless [`AuthConfig::lockout_store`] names another store. Default: the service's SQL
-    /// database with [`crate::Auth::with_pool`], else process memory. Several instances
-    /// behind one load balancer need a shared one: SQL or Redis.
+    /// Sets the store of short-lived state, such as rate-limit counters. Default: the
+    /// service's SQL database with [`crate::Auth::with_pool`], else process memory. Several
+    /// instances behind one load balancer need a shared one: SQL or Redis. Lockout counters
+    /// have a setting of their own, [`AuthConfig::lockout_store`].
     pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
         self.state_store = Some(store);
         self
     }
 
     /// Sets the store of failed-login counters and locks. Default: the service's SQL
-    /// database with [`crate::Auth::with_pool`], so that locks survive a restart of Redis,
-    /// else the [`AuthConfig::state_store`].
+    /// database with [`crate::Auth::with_pool`], even when the state store is Redis, so that
+    /// locks survive a restart of Redis. Without `with_pool`, the [`AuthConfig::state_store`].
     pub fn lockout_store(mut self, store: Arc<dyn StateStore>) -> Self {
         self.lockout_store = Some(store);
         self
