@@ -185,8 +185,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         &self.inner.config
     }
 
-    /// The store of short-lived state: lockout and rate-limit counters, and whatever else
-    /// must be shared by every instance for a few minutes.
+    /// The store of short-lived state: rate-limit counters, and whatever else every
+    /// instance must share for a few minutes (see [`AuthConfig::state_store`]).
     pub fn state_store(&self) -> &Arc<dyn StateStore> {
         &self.inner.state
     }

@@ -84,8 +84,8 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: Declared
         ));
     };
 
-    let route = LimitedRoute::Register;
-    auth.check_rate_limit(route, &client, Some(&email)).await?;
+    auth.check_rate_limit(LimitedRoute::Register, &client, Some(&email))
+        .await?;
     let registration = Registration {
         email,
         password,
