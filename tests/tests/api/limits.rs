@@ -408,3 +408,55 @@ pub(crate) async fn session_ip_from_socket(db: &TestDb, counters: Counters) {
         .clone();
     assert_eq!(listed[0]["ip_address"], "192.0.2.44");
 }
+
+pub(crate) async fn lockout_window_rolls(db: &TestDb, counters: Counters) {
+    let lockout = LockoutConfig {
+        max_attempts: 3,
+        window: Duration::from_secs(1),
+        ..LockoutConfig::default()
+    };
+    let app = app(db, counters, config().lockout(Some(lockout))).await;
+    app.register("ada@example.com").await;
+
+    for _ in 0..2 {
+        login(&app, "ada@example.com", WRONG)
+            .await
+            .assert_error(401, "Invalid email or password");
+    }
+    // The counter expires a window after the latest failure: these two start a new count.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    for _ in 0..2 {
+        login(&app, "ada@example.com", WRONG)
+            .await
+            .assert_error(401, "Invalid email or password");
+    }
+    app.login("ada@example.com").await;
+    for _ in 0..3 {
+        login(&app, "ada@example.com", WRONG)
+            .await
+            .assert_error(401, "Invalid email or password");
+    }
+    login(&app, "ada@example.com", PASSWORD)
+        .await
+        .assert_error(429, LOCKED_5);
+}
+
+pub(crate) async fn rate_limit_ipv6_network(db: &TestDb, counters: Counters) {
+    let app = app(db, counters, config().rate_limits(per_ip(2, 60))).await;
+    let body = json!({ "email": "ada@example.com", "password": WRONG });
+
+    // Two addresses of one /64 share a budget, because a provider usually assigns a whole
+    // /64 to one customer.
+    for peer in ["[2001:db8:1:2::1]:5000", "[2001:db8:1:2::ffff]:5000"] {
+        let reply = app.post_from(peer, "/auth/login", &[], &body).await;
+        reply.assert_error(401, "Invalid email or password");
+    }
+    let reply = app
+        .post_from("[2001:db8:1:2:abcd::9]:5000", "/auth/login", &[], &body)
+        .await;
+    reply.assert_error(429, "Too many requests");
+    let reply = app
+        .post_from("[2001:db8:1:3::1]:5000", "/auth/login", &[], &body)
+        .await;
+    reply.assert_error(401, "Invalid email or password");
+}
