@@ -131,6 +131,9 @@ const POSTGRES: Statements = Statements {
     select_counter: "",
 };
 
+// NOTE: run against MariaDB 10.11 only. MySQL 8.0.20 and later deprecate `VALUES(column)`
+// in `ON DUPLICATE KEY UPDATE` (it still works there, with a warning).
+//
 // MySQL applies the assignments of `ON DUPLICATE KEY UPDATE` left to right, each seeing the
 // columns the previous ones set. So `counter` is computed first, from the old `expires_at`
 // and `state_value`, then `expires_at`, then `state_value` is cleared.
