@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace against real services: SQLite, PostgreSQL, MariaDB, and
-# Python FastAuth for the compatibility test. Starts what is not running and installs what is
+# Runs every test of the workspace against real services: SQLite, PostgreSQL, MariaDB, Redis,
+# and Python FastAuth for the compatibility test. Starts what is not running and installs what is
 # missing, so it works on a fresh machine.
 #
 # Services, as the tests expect them (override with the variables):
 #   FASTAUTH_TEST_POSTGRES  postgres://postgres@127.0.0.1:5432/test
 #   FASTAUTH_TEST_MYSQL     mysql://root@127.0.0.1:3306/test
+#   FASTAUTH_TEST_REDIS     redis://127.0.0.1:6379
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +67,22 @@ start_mariadb() {
     mysql -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test' || true
 }
 
+start_redis() {
+    if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+        return 0
+    fi
+    if ! command -v redis-server >/dev/null 2>&1; then
+        log "installing Redis"
+        apt_install redis-server
+    fi
+    log "starting Redis"
+    # Nothing on disk: the tests' keys all expire, and a restart may lose them.
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+        --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    wait_for Redis "redis-cli -h 127.0.0.1 -p 6379 ping"
+}
+
 setup_reference_python() {
     local venv=.venv/reference
     local stamp=$venv/.requirements
@@ -80,10 +97,12 @@ setup_reference_python() {
 
 start_postgres
 start_mariadb
+start_redis
 setup_reference_python
 
 export FASTAUTH_TEST_POSTGRES=${FASTAUTH_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
 export FASTAUTH_TEST_MYSQL=${FASTAUTH_TEST_MYSQL:-mysql://root@127.0.0.1:3306/test}
+export FASTAUTH_TEST_REDIS=${FASTAUTH_TEST_REDIS:-redis://127.0.0.1:6379}
 export FASTAUTH_REFERENCE_PYTHON=${FASTAUTH_REFERENCE_PYTHON:-$PWD/.venv/reference/bin/python}
 
 log "cargo test --workspace"

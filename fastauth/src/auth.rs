@@ -9,13 +9,16 @@ use time::OffsetDateTime;
 use crate::core::AuthError;
 use crate::core::config::{AuthConfig, ConfigError};
 use crate::core::hooks::{AuthHooks, HookRunner};
+use crate::core::limits::{self, LimitedRoute};
 use crate::core::password::{PasswordHasher, Verified};
 use crate::core::rbac::{DeclaredRoles, NoRoles};
 use crate::core::security::{
     SecurityEvent, SecurityEventKind as Kind, SecurityEvents, SecuritySink,
 };
 use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
-use crate::store::{SessionRecord, Store, StoreError, UserCore, UserRecord};
+use crate::store::{
+    MemoryStateStore, SessionRecord, StateStore, Store, StoreError, UserCore, UserRecord,
+};
 use crate::user::{AuthUser, NewUser};
 
 mod keys;
@@ -53,6 +56,8 @@ pub(crate) struct Inner<U, S> {
     pub(crate) hasher: PasswordHasher,
     /// Whether the task that reloads and rotates the signing keys runs.
     key_task_started: std::sync::atomic::AtomicBool,
+    pub(crate) state: Arc<dyn StateStore>,
+    pub(crate) lockout_state: Arc<dyn StateStore>,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -93,7 +98,10 @@ pub enum BuildError {
 /// The client that signs in, recorded on the session.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
-    /// The peer address.
+    /// The client address: the peer's, or the one a trusted proxy header names
+    /// ([`AuthConfig::client_ip`]). Rate limits are keyed by it.
+    pub ip: Option<std::net::IpAddr>,
+    /// The same address as text, as the session records it.
     pub ip_address: Option<String>,
     /// The `User-Agent` header, cut to 512 characters.
     pub user_agent: Option<String>,
@@ -145,6 +153,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         }
         let signer = TokenSigner::new(&config)?;
         let hasher = PasswordHasher::new(&config.password)?;
+        let state = config
+            .state_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStateStore::new()));
+        let lockout_state = config
+            .lockout_store
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&state));
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -152,6 +168,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 signer,
                 hasher,
                 key_task_started: std::sync::atomic::AtomicBool::new(false),
+                state,
+                lockout_state,
                 _user: std::marker::PhantomData,
             }),
             hooks: HookRunner::default(),
@@ -204,6 +222,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 KeyRotationError::Store(error) => error,
                 other => StoreError::Other(Box::new(other)),
             })?;
+        self.inner.state.migrate().await?;
+        if !Arc::ptr_eq(&self.inner.state, &self.inner.lockout_state) {
+            self.inner.lockout_state.migrate().await?;
+        }
         for (role, permissions) in R::GRANTS {
             let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
             if !store.create_role(role, &permissions).await? {
@@ -228,6 +250,53 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     pub fn jwks(&self) -> Option<serde_json::Value> {
         let set = self.inner.signer.key_set()?;
         Some(set.snapshot().jwks())
+    }
+
+    /// The store of short-lived state: rate-limit counters, and whatever else every
+    /// instance must share for a few minutes (see [`AuthConfig::state_store`]).
+    pub fn state_store(&self) -> &Arc<dyn StateStore> {
+        &self.inner.state
+    }
+
+    /// Counts one request of `route` against the configured rate limits, per client address
+    /// and, when `account` (a normalised e-mail address or a user id) is given, per
+    /// account. Returns [`AuthError::RateLimited`] when a limit is exceeded. A route opts in
+    /// to rate limiting by calling this before it does any work.
+    pub async fn check_rate_limit(
+        &self,
+        route: LimitedRoute,
+        client: &ClientInfo,
+        account: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let inner = &self.inner;
+        let limits = &inner.config.rate_limits;
+        if limits.per_ip.is_none() && limits.per_account.is_none() {
+            return Ok(());
+        }
+        let refusal =
+            limits::check_rate_limits(&*inner.state, limits, route, client.ip, account).await?;
+        match refusal {
+            Some(refusal) => Err(refusal.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Clears the failed-login counter and any lock of a normalised address, as a password
+    /// reset does.
+    pub async fn clear_lockout(&self, email: &str) -> Result<(), AuthError> {
+        limits::clear_lockout(&*self.inner.lockout_state, email).await?;
+        Ok(())
+    }
+
+    /// Returns the user id of a refresh token whose signature and expiry verify, without
+    /// reading the store: the account a refresh request is rate-limited by.
+    pub fn refresh_token_subject(&self, refresh_token: &str) -> Option<String> {
+        let claims = self
+            .inner
+            .signer
+            .verify(refresh_token, TokenType::Refresh)
+            .ok()?;
+        Some(claims.sub)
     }
 
     /// Checks whether a provider bit of `PROVIDERS` is set.
@@ -311,9 +380,18 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         client: &ClientInfo,
     ) -> Result<SignIn, AuthError> {
         let inner = &self.inner;
+        let lockout = inner.config.lockout.as_ref();
+        // Unknown addresses lock exactly like accounts, so a lock reveals nothing.
+        if lockout.is_some()
+            && let Some(refusal) = limits::check_lockout(&*inner.lockout_state, email).await?
+        {
+            tracing::info!(target: CORE, reason = "address locked", "login rejected");
+            return Err(refusal.into());
+        }
         // Longer than any valid password: refuse before spending a hash on it.
         if password.chars().count() > inner.config.password.max_length {
             self.sign_in_failed(None, "password too long").await;
+            self.count_failed_login(email, None).await?;
             return Err(AuthError::InvalidCredentials);
         }
         let record = inner.store.find_user_by_email(email).await?;
@@ -330,6 +408,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             (record, _) => {
                 let user_id = record.as_ref().map(|r| r.core.id.as_str());
                 self.sign_in_failed(user_id, "invalid credentials").await;
+                self.count_failed_login(email, user_id).await?;
                 return Err(AuthError::InvalidCredentials);
             }
         };
@@ -348,6 +427,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 user_id = %record.core.id,
                 "password rehashed at the current parameters"
             );
+        }
+
+        if lockout.is_some() {
+            limits::clear_lockout(&*inner.lockout_state, email).await?;
         }
 
         if !self.hooks.allow_signin(&record, CREDENTIALS).await? {
@@ -370,6 +453,26 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .reason(if remember { "remember me" } else { "login" });
         self.events.emit(event).await;
         Ok(sign_in)
+    }
+
+    /// Counts a failed login toward the lockout of `email`, and emits `AccountLocked` when
+    /// this failure locks it.
+    async fn count_failed_login(
+        &self,
+        email: &str,
+        user_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let Some(lockout) = &self.inner.config.lockout else {
+            return Ok(());
+        };
+        let state = &*self.inner.lockout_state;
+        if limits::record_failure(state, lockout, email).await? {
+            let event = SecurityEvent::new(Kind::AccountLocked)
+                .maybe_user(user_id)
+                .reason("repeated failed logins");
+            self.events.emit(event).await;
+        }
+        Ok(())
     }
 
     async fn sign_in_failed(&self, user_id: Option<&str>, reason: &'static str) {
@@ -606,12 +709,21 @@ fn subject_of<U>(record: &UserRecord<U>) -> Subject<'_> {
     }
 }
 
-impl<U: AuthUser, D: crate::store::Dialect, const P: u32, R: DeclaredRoles>
+impl<U: AuthUser, D: crate::store::state::StateDialect, const P: u32, R: DeclaredRoles>
     Auth<U, crate::store::SqlStore<U, D>, P, R>
 {
     /// Builds the service on a SQL connection pool: `SqlitePool`, `PgPool` or `MySqlPool`,
-    /// matching the declaration's `database`.
-    pub fn with_pool(pool: D::Pool, config: AuthConfig) -> Result<Self, BuildError> {
+    /// matching the declaration's `database`. The lockout counters, and the other
+    /// short-lived state unless the configuration names a state store, live in the same
+    /// database ([`crate::store::SqlStateStore`]).
+    pub fn with_pool(pool: D::Pool, mut config: AuthConfig) -> Result<Self, BuildError> {
+        let database_state: Arc<dyn StateStore> = Arc::new(D::state_store(&pool));
+        if config.state_store.is_none() {
+            config.state_store = Some(Arc::clone(&database_state));
+        }
+        if config.lockout_store.is_none() {
+            config.lockout_store = Some(database_state);
+        }
         Self::new(crate::store::SqlStore::new(pool)?, config)
     }
 }

@@ -18,6 +18,9 @@ pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};
 pub use crate::core::cookies::{CookieConfig, SameSite, TokenDelivery};
 pub use crate::core::keys::JwtAlgorithm;
+pub use crate::core::limits::{
+    ClientIpSource, LimitedRoute, LockoutConfig, RateLimit, RateLimitConfig,
+};
 pub use crate::http::error::ApiError;
 pub use crate::http::extract::{AccessClaims, CurrentUser};
 pub use crate::http::guard::{HasPermission, HasPermissionClaim, HasRole, HasRoleClaim};
@@ -35,9 +38,9 @@ pub mod provider {
 /// The items an application needs: `use fastauth::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AccessClaims, AuthConfig, AuthUser, CookieConfig, CurrentUser, HasPermission,
-        HasPermissionClaim, HasRole, HasRoleClaim, JwtAlgorithm, PasswordConfig, SameSite, Secret,
-        TokenDelivery, fastauth,
+        AccessClaims, AuthConfig, AuthUser, ClientIpSource, CookieConfig, CurrentUser,
+        HasPermission, HasPermissionClaim, HasRole, HasRoleClaim, JwtAlgorithm, LockoutConfig,
+        PasswordConfig, RateLimit, RateLimitConfig, SameSite, Secret, TokenDelivery, fastauth,
     };
 }
 

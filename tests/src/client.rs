@@ -150,6 +150,28 @@ impl TestApp {
         self.post_bytes(uri, Some("application/json"), bytes).await
     }
 
+    /// Sends a JSON POST as if from the TCP peer `peer`, with extra headers.
+    pub async fn post_from(
+        &self,
+        peer: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Reply {
+        let peer: std::net::SocketAddr = peer.parse().expect("peer is ip:port");
+        let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request
+            .body(Body::from(body.to_string()))
+            .expect("valid request");
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.send(request).await
+    }
+
     /// Sends a JSON POST with a bearer token.
     pub async fn post_authorized(&self, uri: &str, token: &str, body: &Value) -> Reply {
         let request = Request::post(uri)

@@ -335,6 +335,21 @@ impl TestDb {
         }
     }
 
+    /// Builds the SQL state store on this database and creates its table.
+    pub async fn state_store(&self) -> std::sync::Arc<dyn fastauth::store::StateStore> {
+        use fastauth::store::SqlStateStore;
+        let store: std::sync::Arc<dyn fastauth::store::StateStore> = match &self.pool {
+            Pool::Sqlite(pool) => std::sync::Arc::new(SqlStateStore::sqlite(pool.clone())),
+            Pool::Postgres(pool) => std::sync::Arc::new(SqlStateStore::postgres(pool.clone())),
+            Pool::MariaDb(pool) => std::sync::Arc::new(SqlStateStore::mysql(pool.clone())),
+        };
+        store
+            .migrate()
+            .await
+            .expect("creating fastauth_state failed");
+        store
+    }
+
     /// Runs a statement and returns the number of rows it changed.
     pub async fn execute(&self, sql: &str) -> u64 {
         let result = match &self.pool {

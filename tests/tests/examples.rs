@@ -576,3 +576,303 @@ async fn full_example_audit_table() {
         "{log}"
     );
 }
+
+/// Sends a JSON POST and returns the status, the `Retry-After` header and the JSON body.
+async fn post(url: String, body: &Value) -> (u16, Option<String>, Value) {
+    post_with(url, &[], body).await
+}
+
+/// Sends a JSON POST with extra headers, and returns the status, the `Retry-After` header
+/// and the JSON body.
+async fn post_with(
+    url: String,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> (u16, Option<String>, Value) {
+    let mut request = client().post(url).json(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the request failed");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, retry_after, body)
+}
+
+/// Takes the tokens of a `TokenPair` body.
+fn tokens(body: &Value) -> (String, String) {
+    let token = |key: &str| {
+        body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {body}"))
+            .to_owned()
+    };
+    (token("access_token"), token("refresh_token"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_limits_from_environment() {
+    let server = Server::start(
+        "full",
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("FASTAUTH_MAX_LOGIN_ATTEMPTS", "2"),
+            ("FASTAUTH_LOCKOUT_SECONDS", "120"),
+            ("FASTAUTH_RATE_LIMIT", "3/60"),
+            ("FASTAUTH_CLIENT_IP_HEADER", "X-Forwarded-For"),
+        ],
+    );
+    let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let wrong = json!({ "email": "ada@example.com", "password": "wrong horse battery" });
+
+    let (status, _, body) = post(server.url("/auth/register"), &credentials).await;
+    assert_eq!(status, 201, "{body}");
+    for _ in 0..2 {
+        let (status, _, body) = post(server.url("/auth/login"), &wrong).await;
+        assert_eq!(status, 401, "{body}");
+    }
+    // The third login from this client is still within the rate limit, and is locked.
+    let (status, retry_after, body) = post(server.url("/auth/login"), &credentials).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Account is locked. Try again in 2 minutes");
+    let wait: u64 = retry_after.expect("Retry-After").parse().expect("seconds");
+    assert!((115..=120).contains(&wait), "Retry-After {wait}");
+    // The fourth exceeds the rate limit of 3 logins a minute per client address.
+    let (status, retry_after, body) = post(server.url("/auth/login"), &credentials).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Too many requests");
+    assert!(retry_after.is_some());
+
+    // Behind the trusted proxy header, each forwarded client has a budget of its own, and
+    // the entry the client wrote itself (the left one) is not the key.
+    let forwarded = [("x-forwarded-for", "198.51.100.1, 203.0.113.5")];
+    let (status, _, body) = post_with(server.url("/auth/login"), &forwarded, &wrong).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Account is locked. Try again in 2 minutes");
+    let bob = json!({ "email": "bob@example.com", "password": PASSWORD });
+    // The request above was the first of 203.0.113.5's three.
+    for n in 0..2 {
+        let spoofed = format!("198.51.100.{n}, 203.0.113.5");
+        let headers = [("x-forwarded-for", spoofed.as_str())];
+        let (status, _, body) = post_with(server.url("/auth/login"), &headers, &bob).await;
+        assert_eq!(status, 401, "{body}");
+    }
+    let (status, _, body) = post_with(server.url("/auth/login"), &forwarded, &bob).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Too many requests");
+}
+
+#[test]
+fn full_example_rejects_invalid_limits() {
+    let binary = &example_binaries()["full"];
+    let cases = [
+        ("FASTAUTH_MAX_LOGIN_ATTEMPTS", "0"),
+        ("FASTAUTH_LOCKOUT_SECONDS", "soon"),
+        ("FASTAUTH_RATE_LIMIT", "10"),
+        ("FASTAUTH_ACCOUNT_RATE_LIMIT", "0/60"),
+        ("FASTAUTH_TRUSTED_PROXIES", "1"),
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+    ];
+    for (name, value) in cases {
+        let output = Command::new(binary)
+            .env("DATABASE_URL", "sqlite::memory:")
+            .env("FASTAUTH_BIND", "127.0.0.1:0")
+            .env("FASTAUTH_SECRET", SECRET)
+            .env(name, value)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running the example failed");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}={value}: {stderr}");
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+    }
+}
+
+/// A PostgreSQL database of its own for the two-instance test, dropped afterwards.
+struct SharedDatabase {
+    name: String,
+    url: String,
+    admin_url: String,
+}
+
+impl SharedDatabase {
+    async fn create() -> Self {
+        use sqlx::Connection as _;
+        let admin_url = std::env::var("FASTAUTH_TEST_POSTGRES")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let name = format!("fa_instances_{:016x}", rand::random::<u64>());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {admin_url}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("CREATE DATABASE failed");
+        admin.close().await.ok();
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("FASTAUTH_TEST_POSTGRES ends with /database");
+        let url = format!("{base}/{name}");
+        Self {
+            name,
+            url,
+            admin_url,
+        }
+    }
+
+    async fn drop_database(&self) {
+        use sqlx::Connection as _;
+        let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await else {
+            return;
+        };
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(error) = sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut admin)
+            .await
+        {
+            eprintln!("dropping {} failed: {error}", self.name);
+        }
+        admin.close().await.ok();
+    }
+}
+
+/// Two server processes on one PostgreSQL database and one Redis behave as one service.
+/// Failed logins add up across them (in the database), and so do rate-limited requests (in
+/// Redis). A refresh token rotated on one is a replay on the other, and a session revoked on
+/// one is rejected by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_behave_as_one() {
+    use futures_util::FutureExt as _;
+    let database = SharedDatabase::create().await;
+    // The servers die with the scenario, also when it panics; then the database goes.
+    let outcome = std::panic::AssertUnwindSafe(two_instances_scenario(&database))
+        .catch_unwind()
+        .await;
+    database.drop_database().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn two_instances_scenario(database: &SharedDatabase) {
+    let redis = fastauth_tests::state::redis_url();
+    let environment = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("REDIS_URL", redis.as_str()),
+        ("FASTAUTH_MAX_LOGIN_ATTEMPTS", "3"),
+        ("FASTAUTH_LOCKOUT_SECONDS", "60"),
+        ("FASTAUTH_ACCOUNT_RATE_LIMIT", "5/60"),
+    ];
+    // One after the other, so that the second finds the schema in place.
+    let mut first = Server::start("full", &environment);
+    let mut second = Server::start("full", &environment);
+    for server in [&first, &second] {
+        let log = server.log();
+        assert!(log.contains("short-lived state is kept in Redis"), "{log}");
+    }
+    let client = client();
+    // Redis outlives the test, so each run uses addresses of its own.
+    let run = format!("{:08x}", rand::random::<u32>());
+
+    // Failed logins on both instances count toward one lockout.
+    let locked_email = format!("locked-{run}@example.com");
+    let credentials = json!({ "email": locked_email, "password": PASSWORD });
+    let wrong = json!({ "email": locked_email, "password": "wrong horse battery" });
+    let (status, _, body) = post(first.url("/auth/register"), &credentials).await;
+    assert_eq!(status, 201, "{body}");
+    for server in [&first, &second, &first] {
+        let (status, _, body) = post(server.url("/auth/login"), &wrong).await;
+        assert_eq!(status, 401, "{body}");
+    }
+    for server in [&second, &first] {
+        let (status, retry_after, body) = post(server.url("/auth/login"), &credentials).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["detail"], "Account is locked. Try again in 1 minute");
+        assert!(retry_after.is_some());
+    }
+
+    // A refresh token rotated on the first instance is a replay on the second.
+    let email = format!("ada-{run}@example.com");
+    let credentials = json!({ "email": email, "password": PASSWORD });
+    let (status, _, body) = post(first.url("/auth/register"), &credentials).await;
+    assert_eq!(status, 201, "{body}");
+    let (_, refresh) = tokens(&body);
+    let old = json!({ "refresh_token": refresh });
+    let (status, _, rotated) = post(first.url("/auth/refresh"), &old).await;
+    assert_eq!(status, 200, "{rotated}");
+    let (new_access, _) = tokens(&rotated);
+    let (status, _, body) = post(second.url("/auth/refresh"), &old).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["detail"], "Refresh token has already been used");
+    // The replay revoked the session, on both instances.
+    for server in [&first, &second] {
+        let (status, _) = call(client.get(server.url("/auth/me")).bearer_auth(&new_access)).await;
+        assert_eq!(status, 401);
+    }
+
+    // A session revoked on the second instance is refused by the first.
+    let (status, _, body) = post(first.url("/auth/login"), &credentials).await;
+    assert_eq!(status, 200, "{body}");
+    let (phone_access, phone_refresh) = tokens(&body);
+    let (status, _, body) = post(second.url("/auth/login"), &credentials).await;
+    assert_eq!(status, 200, "{body}");
+    let (laptop_access, _) = tokens(&body);
+    let (status, _) = call(client.get(first.url("/auth/me")).bearer_auth(&phone_access)).await;
+    assert_eq!(status, 200);
+    let (status, sessions) = call(
+        client
+            .get(second.url("/auth/sessions"))
+            .bearer_auth(&laptop_access),
+    )
+    .await;
+    assert_eq!(status, 200, "{sessions}");
+    let list = sessions.as_array().expect("a list of sessions");
+    assert_eq!(list.len(), 2, "{sessions}");
+    let phone = list
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["id"].as_str())
+        .expect("the other session");
+    let revoke = client
+        .delete(second.url(&format!("/auth/sessions/{phone}")))
+        .bearer_auth(&laptop_access);
+    let (status, body) = call(revoke).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(client.get(first.url("/auth/me")).bearer_auth(&phone_access)).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _, body) = post(
+        first.url("/auth/refresh"),
+        &json!({ "refresh_token": phone_refresh }),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["detail"], "Invalid refresh token");
+    let (status, _) = call(
+        client
+            .get(first.url("/auth/me"))
+            .bearer_auth(&laptop_access),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Logins for one account count toward one limit of 5 a minute, wherever they land. The
+    // locked address above made 5 login requests, its own budget, and was never limited.
+    for server in [&first, &second, &first] {
+        let (status, _, body) = post(server.url("/auth/login"), &credentials).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, retry_after, body) = post(second.url("/auth/login"), &credentials).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["detail"], "Too many requests");
+    assert!(retry_after.is_some());
+
+    assert_eq!(first.terminate(), Some(0), "{}", first.log());
+    assert_eq!(second.terminate(), Some(0), "{}", second.log());
+}

@@ -56,8 +56,9 @@ async fn whoami(user: CurrentUser<User>) -> Json<Value> {
 #[tokio::main]
 async fn main() {
     example_support::init_tracing();
-    let settings =
-        example_support::Settings::from_env().unwrap_or_else(|e| example_support::exit_with(&e));
+    let settings = example_support::Settings::load()
+        .await
+        .unwrap_or_else(|e| example_support::exit_with(&e));
 
     let options: SqliteConnectOptions = settings
         .database_url

@@ -168,7 +168,7 @@ async fn build(settings: Settings) -> Router {
 #[tokio::main]
 async fn main() {
     example_support::init_tracing();
-    let settings = Settings::from_env().unwrap_or_else(|e| exit_with(&e));
+    let settings = Settings::load().await.unwrap_or_else(|e| exit_with(&e));
     let bind = settings.bind;
     let router = build(settings).await;
     if let Err(error) = example_support::serve(router, bind).await {

@@ -60,8 +60,9 @@ async fn stats_from_claims(claims: HasRoleClaim<User, role::Admin>) -> Json<Valu
 #[tokio::main]
 async fn main() {
     example_support::init_tracing();
-    let settings =
-        example_support::Settings::from_env().unwrap_or_else(|e| example_support::exit_with(&e));
+    let settings = example_support::Settings::load()
+        .await
+        .unwrap_or_else(|e| example_support::exit_with(&e));
 
     let options: SqliteConnectOptions = settings
         .database_url

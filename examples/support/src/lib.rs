@@ -6,7 +6,12 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use fastauth::{AuthConfig, CookieConfig, JwtAlgorithm, Secret, TokenDelivery};
+use std::sync::Arc;
+
+use fastauth::{
+    AuthConfig, ClientIpSource, CookieConfig, JwtAlgorithm, LockoutConfig, RateLimit,
+    RateLimitConfig, Secret, TokenDelivery,
+};
 use tokio::net::TcpListener;
 
 /// A variable with an invalid value.
@@ -65,12 +70,34 @@ pub struct Settings {
     pub database_url: String,
     /// `FASTAUTH_BASE_URL`, default `http://` + the bind address.
     pub base_url: String,
+    /// `REDIS_URL`: where rate-limit counters and other short-lived state live when set.
+    pub redis_url: Option<String>,
     /// The auth configuration built from the token and secret variables.
     pub auth: AuthConfig,
 }
 
 impl Settings {
-    /// Reads every variable.
+    /// Reads every variable and chooses where short-lived state lives. Rate-limit counters
+    /// (and later OAuth states and passkey challenges) go to Redis when `REDIS_URL` is set,
+    /// shared by every instance, else to process memory. Lockout counters stay in the
+    /// database, the default of `with_pool`.
+    pub async fn load() -> Result<Self, SettingError> {
+        let mut settings = Self::from_env()?;
+        let state: Arc<dyn fastauth::store::StateStore> = match &settings.redis_url {
+            Some(url) => {
+                let store = fastauth::store::RedisStateStore::connect(url)
+                    .await
+                    .map_err(|e| SettingError(format!("REDIS_URL: connecting failed: {e}")))?;
+                tracing::info!("short-lived state is kept in Redis");
+                Arc::new(store)
+            }
+            None => Arc::new(fastauth::store::MemoryStateStore::new()),
+        };
+        settings.auth = settings.auth.state_store(state);
+        Ok(settings)
+    }
+
+    /// Reads every variable, without connecting to anything.
     pub fn from_env() -> Result<Self, SettingError> {
         reject_unsupported_settings()?;
         let bind_text = var("FASTAUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
@@ -124,10 +151,26 @@ impl Settings {
             auth = auth.private_key_pem(private_key(&path, algorithm)?);
         }
 
+        let auth = auth
+            .lockout(Some(lockout()?))
+            .rate_limits(rate_limits()?)
+            .client_ip(client_ip()?);
+        let redis_url = var("REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(invalid(
+                "REDIS_URL",
+                url,
+                "redis://host:port or rediss://host:port",
+            ));
+        }
+
         Ok(Self {
             bind,
             database_url,
             base_url,
+            redis_url,
             auth,
         })
     }
@@ -186,6 +229,94 @@ fn secret(base_url: &str, algorithm: JwtAlgorithm) -> Result<Secret, SettingErro
         "FASTAUTH_SECRET is required when FASTAUTH_BASE_URL ({base_url}) is not a loopback \
          address: set it to at least 32 random bytes"
     )))
+}
+
+fn positive(name: &str) -> Result<Option<u64>, SettingError> {
+    match var(name) {
+        None => Ok(None),
+        Some(value) => match value.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(invalid(name, &value, "a whole number above 0")),
+        },
+    }
+}
+
+/// Reads `FASTAUTH_MAX_LOGIN_ATTEMPTS` (default 5) and `FASTAUTH_LOCKOUT_SECONDS` (300).
+fn lockout() -> Result<LockoutConfig, SettingError> {
+    let defaults = LockoutConfig::default();
+    let max_attempts = match positive("FASTAUTH_MAX_LOGIN_ATTEMPTS")? {
+        None => defaults.max_attempts,
+        Some(n) => u32::try_from(n).map_err(|_| {
+            invalid(
+                "FASTAUTH_MAX_LOGIN_ATTEMPTS",
+                &n.to_string(),
+                "a whole number from 1 to 4294967295",
+            )
+        })?,
+    };
+    let duration =
+        positive("FASTAUTH_LOCKOUT_SECONDS")?.map_or(defaults.duration, Duration::from_secs);
+    Ok(LockoutConfig {
+        max_attempts,
+        duration,
+        ..defaults
+    })
+}
+
+/// Parses `<count>/<seconds>`, like `10/60`.
+fn rate_limit(name: &str) -> Result<Option<RateLimit>, SettingError> {
+    let Some(value) = var(name) else {
+        return Ok(None);
+    };
+    let parsed = value.split_once('/').and_then(|(count, seconds)| {
+        let count = count.trim().parse::<u32>().ok().filter(|n| *n > 0)?;
+        let seconds = seconds.trim().parse::<u64>().ok().filter(|n| *n > 0)?;
+        Some(RateLimit::new(count, Duration::from_secs(seconds)))
+    });
+    match parsed {
+        Some(limit) => Ok(Some(limit)),
+        None => Err(invalid(name, &value, "<count>/<seconds>, like 10/60")),
+    }
+}
+
+/// Reads `FASTAUTH_RATE_LIMIT` (per client address and route) and
+/// `FASTAUTH_ACCOUNT_RATE_LIMIT` (per account and route); both unset by default.
+fn rate_limits() -> Result<RateLimitConfig, SettingError> {
+    Ok(RateLimitConfig {
+        per_ip: rate_limit("FASTAUTH_RATE_LIMIT")?,
+        per_account: rate_limit("FASTAUTH_ACCOUNT_RATE_LIMIT")?,
+    })
+}
+
+/// Reads `FASTAUTH_CLIENT_IP_HEADER` (unset: the peer address) and
+/// `FASTAUTH_TRUSTED_PROXIES` (how many proxies append to that header, default 1).
+fn client_ip() -> Result<ClientIpSource, SettingError> {
+    let proxies = positive("FASTAUTH_TRUSTED_PROXIES")?;
+    let Some(name) = var("FASTAUTH_CLIENT_IP_HEADER") else {
+        if proxies.is_some() {
+            return Err(SettingError(
+                "FASTAUTH_TRUSTED_PROXIES needs FASTAUTH_CLIENT_IP_HEADER: name the header \
+                 the proxies set, like X-Forwarded-For"
+                    .to_owned(),
+            ));
+        }
+        return Ok(ClientIpSource::Socket);
+    };
+    let valid_name = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid_name {
+        return Err(invalid(
+            "FASTAUTH_CLIENT_IP_HEADER",
+            &name,
+            "a header name, like X-Forwarded-For",
+        ));
+    }
+    let trusted_proxies = usize::try_from(proxies.unwrap_or(1)).unwrap_or(usize::MAX);
+    Ok(ClientIpSource::Header {
+        name,
+        trusted_proxies,
+    })
 }
 
 /// Reads `FASTAUTH_TOKEN_DELIVERY`: `bearer` (default, alias `json`) or `cookie`.
@@ -265,27 +396,6 @@ fn reject_unsupported_settings() -> Result<(), SettingError> {
                 ));
             }
         }
-    }
-    for name in ["FASTAUTH_MAX_LOGIN_ATTEMPTS", "FASTAUTH_LOCKOUT_SECONDS"] {
-        if let Some(value) = var(name) {
-            if value.parse::<u64>().map_or(true, |n| n == 0) {
-                return Err(invalid(name, &value, "a whole number above 0"));
-            }
-            return Err(unsupported(name));
-        }
-    }
-    if let Some(value) = var("FASTAUTH_RATE_LIMIT") {
-        let valid = value.split_once('/').is_some_and(|(count, seconds)| {
-            count.parse::<u32>().is_ok_and(|n| n > 0) && seconds.parse::<u32>().is_ok_and(|n| n > 0)
-        });
-        if !valid {
-            return Err(invalid(
-                "FASTAUTH_RATE_LIMIT",
-                &value,
-                "<count>/<seconds>, like 10/60",
-            ));
-        }
-        return Err(unsupported("FASTAUTH_RATE_LIMIT"));
     }
     for name in [
         "GOOGLE_CLIENT_ID",

@@ -1,10 +1,13 @@
 //! Configuration, checked once when [`crate::Auth`] is built.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::cookies::{CookieConfig, SameSite, TokenDelivery};
 use super::keys::JwtAlgorithm;
+use super::limits::{ClientIpSource, LockoutConfig, RateLimit, RateLimitConfig};
+use crate::store::StateStore;
 
 /// A setting with an invalid value; the message names the setting and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -226,6 +229,11 @@ pub struct AuthConfig {
     pub(crate) private_key_pem: Option<PrivateKeyPem>,
     pub(crate) key_rotation_interval: Option<Duration>,
     pub(crate) key_grace_period: Option<Duration>,
+    pub(crate) lockout: Option<LockoutConfig>,
+    pub(crate) rate_limits: RateLimitConfig,
+    pub(crate) client_ip: ClientIpSource,
+    pub(crate) state_store: Option<Arc<dyn StateStore>>,
+    pub(crate) lockout_store: Option<Arc<dyn StateStore>>,
 }
 
 /// A private key in PEM. Its `Debug` output never shows the key.
@@ -261,6 +269,11 @@ impl AuthConfig {
             private_key_pem: None,
             key_rotation_interval: None,
             key_grace_period: None,
+            lockout: Some(LockoutConfig::default()),
+            rate_limits: RateLimitConfig::default(),
+            client_ip: ClientIpSource::Socket,
+            state_store: None,
+            lockout_store: None,
         }
     }
 
@@ -413,6 +426,44 @@ impl AuthConfig {
         })
     }
 
+    /// Sets the login lockout (default: 5 failures within 900 s lock the address for
+    /// 300 s); `None` turns it off.
+    pub fn lockout(mut self, lockout: Option<LockoutConfig>) -> Self {
+        self.lockout = lockout;
+        self
+    }
+
+    /// Sets the rate limits of the anonymous routes (default: none).
+    pub fn rate_limits(mut self, limits: RateLimitConfig) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Sets where the client address comes from (default: the TCP peer). Name a header only
+    /// when every request passes through proxies that set it, or clients choose their own
+    /// address.
+    pub fn client_ip(mut self, source: ClientIpSource) -> Self {
+        self.client_ip = source;
+        self
+    }
+
+    /// Sets the store of short-lived state, such as rate-limit counters. Default: the
+    /// service's SQL database with [`crate::Auth::with_pool`], else process memory. Several
+    /// instances behind one load balancer need a shared one: SQL or Redis. Lockout counters
+    /// have a setting of their own, [`AuthConfig::lockout_store`].
+    pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.state_store = Some(store);
+        self
+    }
+
+    /// Sets the store of failed-login counters and locks. Default: the service's SQL
+    /// database with [`crate::Auth::with_pool`], even when the state store is Redis, so that
+    /// locks survive a restart of Redis. Without `with_pool`, the [`AuthConfig::state_store`].
+    pub fn lockout_store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.lockout_store = Some(store);
+        self
+    }
+
     /// Sets the password rules and hashing parameters.
     pub fn password(mut self, password: PasswordConfig) -> Self {
         self.password = password;
@@ -470,6 +521,7 @@ impl AuthConfig {
             ));
         }
         self.validate_signing()?;
+        self.validate_limits()?;
         let p = &self.password;
         if p.min_length == 0 || p.min_length > p.max_length {
             return Err(ConfigError::new(
@@ -538,6 +590,60 @@ impl AuthConfig {
                 "key_grace_period",
                 "must be at most ten years",
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        if let Some(lockout) = &self.lockout {
+            if lockout.max_attempts == 0 {
+                return Err(ConfigError::new(
+                    "lockout.max_attempts",
+                    "must be at least 1",
+                ));
+            }
+            if lockout.duration.is_zero() || lockout.window.is_zero() {
+                return Err(ConfigError::new(
+                    "lockout",
+                    "`duration` and `window` must be at least one second",
+                ));
+            }
+        }
+        let limits = [
+            ("rate_limits.per_ip", self.rate_limits.per_ip),
+            ("rate_limits.per_account", self.rate_limits.per_account),
+        ];
+        for (setting, limit) in limits {
+            if let Some(RateLimit {
+                max_requests,
+                window,
+            }) = limit
+                && (max_requests == 0 || window.is_zero())
+            {
+                return Err(ConfigError::new(
+                    setting,
+                    "`max_requests` and `window` must be above zero",
+                ));
+            }
+        }
+        if let ClientIpSource::Header {
+            name,
+            trusted_proxies,
+        } = &self.client_ip
+        {
+            if !is_token(name) {
+                return Err(ConfigError::new(
+                    "client_ip",
+                    format!("`{name}` is not a valid header name"),
+                ));
+            }
+            if *trusted_proxies == 0 {
+                return Err(ConfigError::new(
+                    "client_ip",
+                    "`trusted_proxies` must be at least 1: the header is only as trustworthy \
+                     as the proxy that sets it",
+                ));
+            }
         }
         Ok(())
     }
@@ -656,6 +762,45 @@ mod tests {
         };
         let config = config.base_url("http://localhost").cookies(explicit);
         assert!(config.cookie_secure());
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        let config = || AuthConfig::new(Secret::generate());
+        let no_attempts = LockoutConfig {
+            max_attempts: 0,
+            ..LockoutConfig::default()
+        };
+        let error = config().lockout(Some(no_attempts)).validate().unwrap_err();
+        assert_eq!(error.setting, "lockout.max_attempts");
+        let no_window = LockoutConfig {
+            window: Duration::ZERO,
+            ..LockoutConfig::default()
+        };
+        assert!(config().lockout(Some(no_window)).validate().is_err());
+        assert!(config().lockout(None).validate().is_ok());
+
+        let zero = RateLimitConfig {
+            per_account: Some(RateLimit::new(0, Duration::from_secs(60))),
+            per_ip: None,
+        };
+        let error = config().rate_limits(zero).validate().unwrap_err();
+        assert_eq!(error.setting, "rate_limits.per_account");
+
+        let header = |name: &str, trusted_proxies| ClientIpSource::Header {
+            name: name.to_owned(),
+            trusted_proxies,
+        };
+        let no_proxies = config().client_ip(header("X-Forwarded-For", 0));
+        assert_eq!(no_proxies.validate().unwrap_err().setting, "client_ip");
+        let bad_name = config().client_ip(header("X Forwarded For", 1));
+        assert_eq!(bad_name.validate().unwrap_err().setting, "client_ip");
+        assert!(
+            config()
+                .client_ip(header("X-Real-IP", 1))
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -5,12 +5,22 @@ pub mod config;
 pub mod cookies;
 pub mod hooks;
 pub mod keys;
+pub mod limits;
 pub mod password;
 pub mod rbac;
 pub mod security;
 pub mod token;
 
 use crate::store::StoreError;
+
+impl From<limits::Refusal> for AuthError {
+    fn from(refusal: limits::Refusal) -> Self {
+        match refusal {
+            limits::Refusal::Locked(retry_after) => Self::AccountLocked { retry_after },
+            limits::Refusal::RateLimited(retry_after) => Self::RateLimited { retry_after },
+        }
+    }
+}
 
 /// Why a sign-in flow failed. The `http` layer turns each variant into the contract's
 /// status code and `detail` text.
@@ -75,6 +85,18 @@ pub enum AuthError {
         /// What the hook returned.
         #[source]
         source: hooks::HookError,
+    },
+    /// Too many failed logins for this address: it is locked for `retry_after`.
+    #[error("account is locked for {} more seconds", retry_after.as_secs())]
+    AccountLocked {
+        /// The time until the lock expires.
+        retry_after: std::time::Duration,
+    },
+    /// A rate limit of the route is exhausted for `retry_after`.
+    #[error("too many requests: retry in {} seconds", retry_after.as_secs())]
+    RateLimited {
+        /// The time until the window ends.
+        retry_after: std::time::Duration,
     },
     /// The store failed.
     #[error(transparent)]

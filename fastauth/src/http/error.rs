@@ -13,6 +13,8 @@ pub struct ApiError {
     status: StatusCode,
     body: Value,
     bearer_challenge: bool,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             status,
             body: json!({ "detail": detail.into() }),
             bearer_challenge: false,
+            retry_after: None,
         }
     }
 
@@ -48,12 +51,22 @@ impl ApiError {
                 Value::Array(errors),
             )])),
             bearer_challenge: false,
+            retry_after: None,
         }
     }
 
     /// `413 Request body too large`.
     pub fn body_too_large() -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+    }
+
+    /// `429` with `detail` and a `Retry-After` of `retry_after` in whole seconds, rounded
+    /// up.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(whole_seconds(retry_after)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail)
+        }
     }
 
     /// The status code.
@@ -75,8 +88,27 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
+}
+
+/// Rounds a wait up to whole seconds, at least 1.
+fn whole_seconds(wait: std::time::Duration) -> u64 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    seconds.max(1)
+}
+
+/// Formats the `detail` of a locked login: the remaining minutes rounded up, at least 1,
+/// with `minute` in the singular for 1. The prefix `Account is locked.` is FastAuth's.
+fn locked_detail(wait: std::time::Duration) -> String {
+    let minutes = whole_seconds(wait).div_ceil(60).max(1);
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    format!("Account is locked. Try again in {minutes} {unit}")
 }
 
 impl From<AuthError> for ApiError {
@@ -115,6 +147,12 @@ impl From<AuthError> for ApiError {
                 "loc": ["body"],
                 "msg": message,
             })]),
+            AuthError::AccountLocked { retry_after } => {
+                Self::too_many_requests(locked_detail(retry_after), retry_after)
+            }
+            AuthError::RateLimited { retry_after } => {
+                Self::too_many_requests("Too many requests", retry_after)
+            }
             AuthError::Store(StoreError::RolesNotSupported) => {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }
@@ -154,4 +192,50 @@ pub async fn json_for_empty_errors(response: Response) -> Response {
 /// A JSON `404 {"detail": "Not Found"}`, for an application's fallback route.
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Not Found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn locked_detail_rounds_up() {
+        let cases = [
+            (
+                Duration::from_secs(300),
+                "Account is locked. Try again in 5 minutes",
+            ),
+            (
+                Duration::from_secs(287),
+                "Account is locked. Try again in 5 minutes",
+            ),
+            (
+                Duration::from_secs(61),
+                "Account is locked. Try again in 2 minutes",
+            ),
+            (
+                Duration::from_secs(60),
+                "Account is locked. Try again in 1 minute",
+            ),
+            (
+                Duration::from_millis(1500),
+                "Account is locked. Try again in 1 minute",
+            ),
+            (
+                Duration::from_millis(1),
+                "Account is locked. Try again in 1 minute",
+            ),
+        ];
+        for (wait, text) in cases {
+            assert_eq!(locked_detail(wait), text, "{wait:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(whole_seconds(Duration::from_millis(286_001)), 287);
+        assert_eq!(whole_seconds(Duration::from_secs(287)), 287);
+        assert_eq!(whole_seconds(Duration::ZERO), 1);
+    }
 }

@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::extract::{CurrentUser, cookie};
 use crate::auth::{Auth, ClientInfo, Registration};
 use crate::core::cookies::TokenDelivery;
+use crate::core::limits::LimitedRoute;
 use crate::core::rbac::DeclaredRoles;
 use crate::store::{Store, UserRecord};
 use crate::user::AuthUser;
@@ -27,25 +28,33 @@ const MAX_REGISTER_FIELD_CHARS: usize = 2048;
 /// The longest `User-Agent` kept on a session, in characters.
 const MAX_USER_AGENT_CHARS: usize = 512;
 
-/// The client's address and user agent, recorded on the session it signs in to.
-pub(crate) struct Client(ClientInfo);
+/// The client's address and user agent: recorded on the session it signs in to, and the
+/// key of its rate limits. The address follows [`crate::AuthConfig::client_ip`].
+pub(crate) struct Client(pub(crate) ClientInfo);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> FromRequestParts<Auth<U, S, P, R>>
+    for Client
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip_address = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        auth: &Auth<U, S, P, R>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extract::<ConnectInfo<SocketAddr>>()
             .await
             .ok()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .map(|ConnectInfo(addr)| addr.ip());
+        let ip = auth.config().client_ip.client_ip(peer, &parts.headers);
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
         Ok(Self(ClientInfo {
-            ip_address,
+            ip,
+            ip_address: ip.map(|ip| ip.to_string()),
             user_agent,
         }))
     }
@@ -75,6 +84,8 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: Declared
         ));
     };
 
+    auth.check_rate_limit(LimitedRoute::Register, &client, Some(&email))
+        .await?;
     let registration = Registration {
         email,
         password,
@@ -148,12 +159,15 @@ pub(super) async fn login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRol
         ));
     };
 
+    auth.check_rate_limit(LimitedRoute::Login, &client, Some(&email))
+        .await?;
     let sign_in = auth.login(&email, &password, remember, &client).await?;
     Ok(sign_in_response(auth.config(), StatusCode::OK, &sign_in))
 }
 
 pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     method: Method,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -178,6 +192,11 @@ pub(super) async fn refresh<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredR
             token
         }
     };
+    // The account is the token's user only when its signature verifies, so that a forged
+    // token cannot spend another user's budget.
+    let account = auth.refresh_token_subject(&token);
+    auth.check_rate_limit(LimitedRoute::Refresh, &client, account.as_deref())
+        .await?;
     let sign_in = auth.refresh(&token).await?;
     Ok(sign_in_response(auth.config(), StatusCode::OK, &sign_in))
 }

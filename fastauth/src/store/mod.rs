@@ -6,6 +6,7 @@
 
 mod memory;
 mod sql;
+pub mod state;
 
 use std::future::Future;
 
@@ -21,6 +22,9 @@ pub use sql::Postgres;
 #[cfg(feature = "sqlite")]
 pub use sql::Sqlite;
 pub use sql::{AUDIT_TABLE, Dialect, DialectKind, SqlAuditSink, SqlStore};
+#[cfg(feature = "redis")]
+pub use state::RedisStateStore;
+pub use state::{MemoryStateStore, SqlStateStore, StateStore};
 
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]

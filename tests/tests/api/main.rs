@@ -12,6 +12,7 @@ mod bodies;
 mod cookies;
 mod hooks;
 mod jwks;
+mod limits;
 mod login;
 mod logout;
 mod me;
@@ -129,6 +130,53 @@ on_every_database! {
     jwks::scheduled_key_signs_later,
     routing::unknown_route_not_found,
     routing::wrong_method_not_allowed,
+}
+
+/// Instantiates every listed lockout and rate-limit scenario once per place its counters
+/// can live: the SQL state store on each database (`*_counters::<name>`), and Redis
+/// (`redis_counters::<name>`, on an SQLite database).
+macro_rules! on_every_state_store {
+    ($($scenario:ident),* $(,)?) => {
+        on_every_state_store!(@store sqlite_counters, Sqlite, Database, $($scenario),*);
+        on_every_state_store!(@store postgres_counters, Postgres, Database, $($scenario),*);
+        on_every_state_store!(@store mariadb_counters, MariaDb, Database, $($scenario),*);
+        on_every_state_store!(@store redis_counters, Sqlite, Redis, $($scenario),*);
+    };
+    (@store $name:ident, $backend:ident, $counters:ident, $($scenario:ident),*) => {
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    fastauth_tests::run(fastauth_tests::Backend::$backend, |db| {
+                        Box::pin(crate::limits::$scenario(
+                            db,
+                            crate::limits::Counters::$counters,
+                        ))
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_state_store! {
+    lockout_after_max_failures,
+    lockout_unknown_address_alike,
+    lockout_cleared_by_success,
+    lockout_configurable,
+    lockout_expires,
+    lockout_can_be_disabled,
+    lockout_window_rolls,
+    rate_limit_login_per_ip,
+    rate_limit_register_per_ip,
+    rate_limit_refresh,
+    rate_limit_login_per_account,
+    rate_limit_window_resets,
+    rate_limit_ipv6_network,
+    client_ip_ignores_forwarded_by_default,
+    client_ip_from_trusted_proxy,
+    session_ip_from_socket,
 }
 
 /// Returns the id of the access token's user, read through `GET /auth/me`.
