@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod cookies;
+pub(crate) mod one_time;
 pub mod password;
 pub mod rbac;
 pub mod token;
@@ -61,6 +62,30 @@ pub enum AuthError {
     /// A role name or permission breaks a limit; the message says which.
     #[error("{0}")]
     InvalidName(&'static str),
+    /// A verification token is unknown, expired, used, or of another kind.
+    #[error("invalid or expired verification token")]
+    InvalidVerificationToken,
+    /// A password-reset token is unknown, expired, used, or of another kind.
+    #[error("invalid or expired reset token")]
+    InvalidResetToken,
+    /// An address-change token is unknown, expired, used, or of another kind.
+    #[error("invalid or expired token")]
+    InvalidOneTimeToken,
+    /// The current password sent to change it is wrong, or the account has none.
+    #[error("current password is incorrect")]
+    CurrentPasswordIncorrect,
+    /// The password sent to confirm an account change is wrong, or the account has none.
+    #[error("password is incorrect")]
+    PasswordIncorrect,
+    /// Another account holds the address.
+    #[error("email is already in use")]
+    EmailInUse,
+    /// A password-less account must have signed in recently to delete itself.
+    #[error("please sign in again to confirm")]
+    SignInAgain,
+    /// Verification-required mode: the account's address is not verified.
+    #[error("email not verified")]
+    EmailNotVerified,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -38,6 +38,8 @@ pub(super) struct Statements {
     pub(super) find_refresh: Arc<str>,
     pub(super) revoke_session_refresh: Arc<str>,
     pub(super) revoke_user_refresh: Arc<str>,
+    pub(super) one_time: OneTimeStatements,
+    pub(super) user_updates: UserUpdateStatements,
     pub(super) roles: RoleStatements,
     pub(super) create_tables: Vec<Arc<str>>,
     pub(super) list_columns: Arc<str>,
@@ -192,12 +194,129 @@ impl Statements {
                 "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = '{REFRESH_KIND}'",
                 p(1)
             )),
+            one_time: OneTimeStatements::render(kind),
+            user_updates: UserUpdateStatements::render(schema, kind),
             roles: RoleStatements::render(kind),
             create_tables: create_tables(schema, kind),
             list_columns: arc(list_columns(kind)),
             add_domain_columns: add_domain_columns(schema, kind),
             domain_columns: domain,
         })
+    }
+}
+
+/// The statements on one-time tokens: rows of `fastauth_tokens` keyed by the SHA-256 of
+/// the raw token, whose `raw_data` holds `{"email": ...}` for an e-mail change.
+#[derive(Debug)]
+pub(super) struct OneTimeStatements {
+    pub(super) insert: Arc<str>,
+    pub(super) purge: Arc<str>,
+    pub(super) find: Arc<str>,
+    pub(super) delete: Arc<str>,
+    pub(super) delete_of_user: Arc<str>,
+}
+
+impl OneTimeStatements {
+    fn render(kind: DialectKind) -> Self {
+        let p = |n| kind.placeholder(n);
+        let email = kind.json_text("raw_data", "email");
+        Self {
+            insert: arc(format!(
+                "INSERT INTO {TOKENS} (token, user_id, token_type, raw_data, expires_at, \
+                 created_at) VALUES ({}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                kind.json_placeholder(4),
+                p(5),
+                p(6)
+            )),
+            purge: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = {} \
+                 AND expires_at <= {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            find: arc(format!(
+                "SELECT user_id, {email} FROM {TOKENS} \
+                 WHERE token = {} AND token_type = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            delete: arc(format!(
+                "DELETE FROM {TOKENS} WHERE token = {} AND token_type = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            delete_of_user: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = {}",
+                p(1),
+                p(2)
+            )),
+        }
+    }
+}
+
+/// The statements that change or delete one user.
+#[derive(Debug)]
+pub(super) struct UserUpdateStatements {
+    pub(super) clear_password: Arc<str>,
+    pub(super) set_email_verified: Arc<str>,
+    pub(super) update_email: Arc<str>,
+    pub(super) update_profile: Arc<str>,
+    /// Run in order in one transaction: the dependent rows, then the user. Tables that
+    /// Python FastAuth created have no `ON DELETE CASCADE`, so the rows go explicitly.
+    pub(super) delete: [Arc<str>; 4],
+}
+
+impl UserUpdateStatements {
+    fn render(schema: &UserSchema, kind: DialectKind) -> Self {
+        let t = schema.table;
+        let p = |n| kind.placeholder(n);
+        let col = |f: StandardField| schema.column_of(f);
+        let id = col(StandardField::Id);
+        let updated = col(StandardField::UpdatedAt);
+        let verified = col(StandardField::EmailVerified);
+        let (name, image) = (col(StandardField::Name), col(StandardField::Image));
+        Self {
+            clear_password: arc(format!(
+                "UPDATE {t} SET {} = NULL, {updated} = {} WHERE {id} = {}",
+                col(StandardField::PasswordHash),
+                p(1),
+                p(2)
+            )),
+            set_email_verified: arc(format!(
+                "UPDATE {t} SET {verified} = {}, {updated} = {} WHERE {id} = {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            update_email: arc(format!(
+                "UPDATE {t} SET {} = {}, {verified} = {}, {updated} = {} WHERE {id} = {}",
+                col(StandardField::Email),
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            update_profile: arc(format!(
+                "UPDATE {t} SET {name} = COALESCE({}, {name}), {image} = COALESCE({}, {image}), \
+                 {updated} = {} WHERE {id} = {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            delete: [
+                arc(format!("DELETE FROM {USER_ROLES} WHERE user_id = {}", p(1))),
+                arc(format!("DELETE FROM {SESSIONS} WHERE user_id = {}", p(1))),
+                arc(format!("DELETE FROM {TOKENS} WHERE user_id = {}", p(1))),
+                arc(format!("DELETE FROM {t} WHERE {id} = {}", p(1))),
+            ],
+        }
     }
 }
 
