@@ -221,6 +221,10 @@ pub struct AuthConfig {
     pub(crate) token_delivery: TokenDelivery,
     pub(crate) cookies: CookieConfig,
     pub(crate) base_url: Option<String>,
+    pub(crate) mail: Option<crate::mail::SharedTransport>,
+    pub(crate) template_dir: Option<std::path::PathBuf>,
+    pub(crate) require_verified_email: bool,
+    pub(crate) magic_link_ttl: Duration,
 }
 
 impl AuthConfig {
@@ -242,7 +246,57 @@ impl AuthConfig {
             token_delivery: TokenDelivery::Bearer,
             cookies: CookieConfig::default(),
             base_url: None,
+            mail: None,
+            template_dir: None,
+            require_verified_email: false,
+            magic_link_ttl: Duration::from_secs(15 * 60),
         }
+    }
+
+    /// Sets the transport of the e-mails the flows send (verification, password reset,
+    /// address change, magic link, welcome). Without one, tokens are still created and no
+    /// e-mail leaves.
+    pub fn mail(mut self, transport: impl crate::mail::MailTransport) -> Self {
+        self.mail = Some(crate::mail::SharedTransport(std::sync::Arc::new(transport)));
+        self
+    }
+
+    /// Sets a transport shared with other code, as [`AuthConfig::mail`] does.
+    pub fn mail_shared(
+        mut self,
+        transport: std::sync::Arc<dyn crate::mail::MailTransport>,
+    ) -> Self {
+        self.mail = Some(crate::mail::SharedTransport(transport));
+        self
+    }
+
+    /// Names a directory whose template files replace the built-in ones of the same name
+    /// (`verification.jinja2`, `verification.txt.jinja2`, ...). Missing files stay built in.
+    pub fn template_dir(mut self, directory: impl Into<std::path::PathBuf>) -> Self {
+        self.template_dir = Some(directory.into());
+        self
+    }
+
+    /// Requires a verified address before any sign-in: registration then issues no tokens
+    /// and sends the verification e-mail, and login of an unverified account answers
+    /// `403 Email not verified`. Off by default.
+    pub fn require_verified_email(mut self, required: bool) -> Self {
+        self.require_verified_email = required;
+        self
+    }
+
+    /// Sets the lifetime of magic links; 15 minutes by default.
+    pub fn magic_link_ttl(mut self, ttl: Duration) -> Self {
+        self.magic_link_ttl = ttl;
+        self
+    }
+
+    /// Returns the base URL that e-mailed links start with: the configured one without a
+    /// trailing `/`, else `http://localhost:8000`.
+    pub fn link_base(&self) -> &str {
+        self.base_url
+            .as_deref()
+            .map_or("http://localhost:8000", |url| url.trim_end_matches('/'))
     }
 
     /// Adds `roles` and `permissions` arrays to every token, for guards that read only the
@@ -356,7 +410,16 @@ impl AuthConfig {
                 format!("`{prefix}` must start with `/` and not end with `/`, like `/auth`"),
             ));
         }
+        if let Some(directory) = &self.template_dir
+            && !directory.is_dir()
+        {
+            return Err(ConfigError::new(
+                "template_dir",
+                format!("{} is not a directory", directory.display()),
+            ));
+        }
         for (setting, ttl) in [
+            ("magic_link_ttl", self.magic_link_ttl),
             ("access_ttl", self.access_ttl),
             ("refresh_ttl", self.refresh_ttl),
             ("remember_me_ttl", self.remember_me_ttl),
