@@ -14,6 +14,7 @@ use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
 use crate::store::{SessionRecord, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
+mod mail_flows;
 mod roles;
 mod sessions;
 
@@ -40,6 +41,7 @@ pub(crate) struct Inner<U, S> {
     pub(crate) config: AuthConfig,
     pub(crate) signer: TokenSigner,
     pub(crate) hasher: PasswordHasher,
+    pub(crate) templates: crate::mail::Templates,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -93,6 +95,19 @@ pub struct SignIn {
     pub tokens: IssuedPair,
 }
 
+/// The result of a registration.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// The account was created and signed in.
+    SignedIn(SignIn),
+    /// Verification-required mode: the account was created, no session was started, and
+    /// the verification e-mail was queued.
+    VerificationSent {
+        /// The new user's id.
+        user_id: String,
+    },
+}
+
 /// A registration request whose e-mail address is already normalised.
 #[derive(Debug)]
 pub struct Registration<R> {
@@ -128,12 +143,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         }
         let signer = TokenSigner::new(&config)?;
         let hasher = PasswordHasher::new(&config.password)?;
+        let templates = crate::mail::Templates::new(config.template_dir.as_deref());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
                 config,
                 signer,
                 hasher,
+                templates,
                 _user: std::marker::PhantomData,
             }),
             _roles: std::marker::PhantomData,
@@ -170,12 +187,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         P & bit != 0
     }
 
-    /// Creates an account with a password and signs it in.
+    /// Creates an account with a password and signs it in, then sends the welcome e-mail. In
+    /// verification-required mode it sends the verification e-mail instead and starts no
+    /// session.
     pub async fn register(
         &self,
         registration: Registration<U::Register>,
         client: &ClientInfo,
-    ) -> Result<SignIn, AuthError> {
+    ) -> Result<Registered, AuthError> {
         let inner = &self.inner;
         inner
             .config
@@ -214,6 +233,23 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         tracing::info!(target: CORE, user_id = %standard.id, "user registered");
         let roles = self.grant_admin_on_signup(&standard).await?;
 
+        let core = crate::store::UserCore {
+            id: standard.id.clone(),
+            email: standard.email.clone(),
+            password_hash: None,
+            name: standard.name.clone(),
+            image: None,
+            email_verified: false,
+            active: true,
+            roles: Vec::new(),
+            permissions: Vec::new(),
+        };
+        if inner.config.require_verified_email {
+            self.request_verification(&core).await?;
+            return Ok(Registered::VerificationSent {
+                user_id: standard.id,
+            });
+        }
         let subject = Subject {
             user_id: &standard.id,
             email: &standard.email,
@@ -221,8 +257,17 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             email_verified: false,
             roles: Some((&roles.0, &roles.1)),
         };
-        self.start_session(subject, inner.config.refresh_ttl, client)
-            .await
+        let sign_in = self
+            .start_session(subject, inner.config.refresh_ttl, client)
+            .await?;
+        let context = minijinja::context! { name => mail_flows::display_name(&core) };
+        self.send_mail(
+            crate::mail::MailKind::Welcome,
+            &core.email,
+            &core.id,
+            context,
+        );
+        Ok(Registered::SignedIn(sign_in))
     }
 
     /// Checks an address and password and signs the user in. `remember` gives the refresh
@@ -269,6 +314,15 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 "login failed"
             );
             return Err(AuthError::AccountDeactivated);
+        }
+        if inner.config.require_verified_email && !record.core.email_verified {
+            tracing::info!(
+                target: CORE,
+                user_id = %record.core.id,
+                reason = "email not verified",
+                "login failed"
+            );
+            return Err(AuthError::EmailNotVerified);
         }
         if let Verified::YesRehashed(new_hash) = verified {
             inner

@@ -5,13 +5,15 @@ extern crate self as fastauth;
 pub mod core;
 mod email;
 pub mod http;
+pub mod mail;
 pub mod store;
 pub mod user;
 
 mod auth;
 
 pub use crate::auth::{
-    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, Registration, SignIn, UserRoles,
+    ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, Registered, Registration, SignIn,
+    UserRoles,
 };
 pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};

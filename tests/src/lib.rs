@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod db;
+pub mod mail;
 pub mod tokens;
 
 use axum::Json;

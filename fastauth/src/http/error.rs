@@ -115,6 +115,20 @@ impl From<AuthError> for ApiError {
                 "loc": ["body"],
                 "msg": message,
             })]),
+            AuthError::InvalidVerificationToken => {
+                Self::new(S::BAD_REQUEST, "Invalid or expired verification token")
+            }
+            AuthError::InvalidResetToken => {
+                Self::new(S::BAD_REQUEST, "Invalid or expired reset token")
+            }
+            AuthError::InvalidOneTimeToken => Self::new(S::BAD_REQUEST, "Invalid or expired token"),
+            AuthError::CurrentPasswordIncorrect => {
+                Self::new(S::BAD_REQUEST, "Current password is incorrect")
+            }
+            AuthError::PasswordIncorrect => Self::new(S::BAD_REQUEST, "Password is incorrect"),
+            AuthError::EmailInUse => Self::new(S::CONFLICT, "Email is already in use"),
+            AuthError::SignInAgain => Self::new(S::BAD_REQUEST, "Please sign in again to confirm"),
+            AuthError::EmailNotVerified => Self::new(S::FORBIDDEN, "Email not verified"),
             AuthError::Store(StoreError::RolesNotSupported) => {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }

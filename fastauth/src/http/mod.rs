@@ -1,16 +1,18 @@
 //! The HTTP layer: the router, its handlers, the extractors and the error responses.
 
+mod account;
 pub mod body;
 mod delivery;
 pub mod error;
 pub mod extract;
 pub mod guard;
 mod handlers;
+mod mail_routes;
 mod roles;
 mod sessions;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::auth::Auth;
 use crate::core::rbac::DeclaredRoles;
@@ -29,6 +31,48 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .route("/me", get(handlers::me::<U, S, P, R>))
             .route("/logout", post(handlers::logout::<U, S, P, R>))
             .route("/refresh", post(handlers::refresh::<U, S, P, R>))
+            .route(
+                "/request-verify-email",
+                post(mail_routes::request_verify_email::<U, S, P, R>),
+            )
+            // An explicit HEAD: axum would otherwise answer it with the GET handler, and a
+            // mail scanner's HEAD would redeem the token.
+            .route(
+                "/verify-email",
+                get(mail_routes::verify_email_get::<U, S, P, R>)
+                    .head(mail_routes::head_link)
+                    .post(mail_routes::verify_email_post::<U, S, P, R>),
+            )
+            .route(
+                "/forgot-password",
+                post(mail_routes::forgot_password::<U, S, P, R>),
+            )
+            .route(
+                "/reset-password",
+                post(mail_routes::reset_password::<U, S, P, R>),
+            )
+            .route(
+                "/account/profile",
+                get(account::get_profile::<U, S, P, R>).merge(put(account::update_profile::<
+                    U,
+                    S,
+                    P,
+                    R,
+                >)),
+            )
+            .route(
+                "/account/change-password",
+                post(account::change_password::<U, S, P, R>),
+            )
+            .route(
+                "/account/change-email",
+                post(account::change_email::<U, S, P, R>),
+            )
+            .route(
+                "/account/confirm-email-change",
+                get(account::confirm_email_change::<U, S, P, R>).head(mail_routes::head_link),
+            )
+            .route("/account", delete(account::delete_account::<U, S, P, R>))
             .route(
                 "/token/introspect",
                 post(sessions::introspect::<U, S, P, R>),

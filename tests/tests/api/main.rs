@@ -6,10 +6,12 @@
 //! Each test gets a database of its own (see `fastauth_tests::db`). PostgreSQL and MariaDB
 //! must be running: a test fails, never skips, when its server is unreachable.
 
+mod account;
 mod bodies;
 mod cookies;
 mod login;
 mod logout;
+mod mail_flows;
 mod me;
 mod refresh;
 mod register;
@@ -104,6 +106,20 @@ on_every_database! {
     cookies::bearer_mode_sets_no_cookies,
     routing::unknown_route_not_found,
     routing::wrong_method_not_allowed,
+    mail_flows::register_sends_welcome,
+    mail_flows::verify_email_by_link,
+    mail_flows::verify_email_rejects_bad_tokens,
+    mail_flows::verify_email_concurrent_single_winner,
+    mail_flows::request_verify_email_anonymous,
+    mail_flows::forgot_password_same_answer,
+    mail_flows::reset_password_flow,
+    mail_flows::reset_password_rejects_bad_tokens,
+    mail_flows::verification_required_mode,
+    account::profile_read_and_update,
+    account::change_password_ends_sessions,
+    account::change_email_with_confirmation,
+    account::change_email_rechecked_at_confirmation,
+    account::delete_account_removes_everything,
 }
 
 /// Returns the id of the access token's user, read through `GET /auth/me`.
