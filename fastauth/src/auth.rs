@@ -14,6 +14,7 @@ use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
 use crate::store::{SessionRecord, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
+mod magic_link;
 mod mail_flows;
 mod roles;
 mod sessions;

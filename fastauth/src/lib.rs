@@ -30,6 +30,9 @@ pub use fastauth_macros::{AuthUser, fastauth, user};
 pub mod provider {
     /// E-mail and password: `POST /auth/register` and `POST /auth/login`.
     pub const CREDENTIALS: u32 = 1;
+    /// Sign-in links sent by e-mail: `POST /auth/magic-links/login` and
+    /// `GET /auth/magic-links/callback`.
+    pub const MAGIC_LINKS: u32 = 2;
 }
 
 /// The items an application needs: `use fastauth::prelude::*;`.

@@ -83,6 +83,12 @@ pub enum AuthError {
     /// A password-less account must have signed in recently to delete itself.
     #[error("please sign in again to confirm")]
     SignInAgain,
+    /// A magic link is unknown, expired, used, or its account is gone.
+    #[error("invalid or expired magic link")]
+    InvalidMagicLink,
+    /// A magic link's account is deactivated.
+    #[error("account is inactive")]
+    AccountInactive,
     /// Verification-required mode: the account's address is not verified.
     #[error("email not verified")]
     EmailNotVerified,

@@ -128,6 +128,10 @@ impl From<AuthError> for ApiError {
             AuthError::PasswordIncorrect => Self::new(S::BAD_REQUEST, "Password is incorrect"),
             AuthError::EmailInUse => Self::new(S::CONFLICT, "Email is already in use"),
             AuthError::SignInAgain => Self::new(S::BAD_REQUEST, "Please sign in again to confirm"),
+            AuthError::InvalidMagicLink => {
+                Self::new(S::UNAUTHORIZED, "Invalid or expired magic link")
+            }
+            AuthError::AccountInactive => Self::new(S::UNAUTHORIZED, "Account is inactive"),
             AuthError::EmailNotVerified => Self::new(S::FORBIDDEN, "Email not verified"),
             AuthError::Store(StoreError::RolesNotSupported) => {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")

@@ -28,7 +28,7 @@ const MAX_REGISTER_FIELD_CHARS: usize = 2048;
 const MAX_USER_AGENT_CHARS: usize = 512;
 
 /// The client's address and user agent, recorded on the session it signs in to.
-pub(crate) struct Client(ClientInfo);
+pub(crate) struct Client(pub(crate) ClientInfo);
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;

@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
 use super::body::{Fields, JsonBody};
+use super::delivery::sign_in_response;
 use super::error::ApiError;
 use super::extract::{CurrentUser, access_token};
+use super::handlers::Client;
 use crate::auth::Auth;
 use crate::core::rbac::DeclaredRoles;
 use crate::store::Store;
@@ -118,4 +120,31 @@ pub(super) async fn reset_password<U: AuthUser, S: Store<U>, const P: u32, R: De
     };
     auth.reset_password(&token, &new_password).await?;
     Ok(message("Password reset successfully"))
+}
+
+pub(super) async fn magic_link_login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
+    State(auth): State<Auth<U, S, P, R>>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let object = Fields::require(&body)?;
+    let mut fields = Fields::new(object);
+    let email = fields.email("email");
+    fields.finish()?;
+    auth.request_magic_link(&email.unwrap_or_default()).await?;
+    Ok(message("Magic link sent \u{2014} check your email"))
+}
+
+pub(super) async fn magic_link_callback<
+    U: AuthUser,
+    S: Store<U>,
+    const P: u32,
+    R: DeclaredRoles,
+>(
+    State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<axum::response::Response, ApiError> {
+    let token = query_token(&query)?;
+    let sign_in = auth.magic_link_sign_in(&token, &client).await?;
+    Ok(sign_in_response(auth.config(), StatusCode::OK, &sign_in))
 }

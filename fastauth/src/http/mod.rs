@@ -107,6 +107,18 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 .route("/register", post(handlers::register::<U, S, P, R>))
                 .route("/login", post(handlers::login::<U, S, P, R>));
         }
+        if Self::has_provider(crate::provider::MAGIC_LINKS) {
+            routes = routes
+                .route(
+                    "/magic-links/login",
+                    post(mail_routes::magic_link_login::<U, S, P, R>),
+                )
+                .route(
+                    "/magic-links/callback",
+                    get(mail_routes::magic_link_callback::<U, S, P, R>)
+                        .head(mail_routes::head_link),
+                );
+        }
         let routes = if prefix.is_empty() {
             routes
         } else {

@@ -33,6 +33,8 @@ struct State<U> {
     refresh_tokens: HashMap<String, RefreshToken>,
     /// SHA-256 of a raw one-time token to the token.
     one_time_tokens: HashMap<String, StoredOneTime>,
+    /// SHA-256 of a raw magic-link token to the address without an account, and expiry.
+    pending_magic_links: HashMap<String, (String, OffsetDateTime)>,
     /// Role name to its permissions.
     roles: BTreeMap<String, BTreeSet<String>>,
     /// User id to the names of their roles.
@@ -100,6 +102,7 @@ impl<U> MemoryStore<U> {
                 sessions: HashMap::new(),
                 refresh_tokens: HashMap::new(),
                 one_time_tokens: HashMap::new(),
+                pending_magic_links: HashMap::new(),
                 roles: BTreeMap::new(),
                 user_roles: HashMap::new(),
             })),
@@ -345,6 +348,35 @@ impl<U: AuthUser> TokenStore for MemoryStore<U> {
             return Ok(None);
         }
         Ok(state.one_time_tokens.remove(token_hash).map(|t| t.token))
+    }
+
+    async fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let now = OffsetDateTime::now_utc();
+        state
+            .pending_magic_links
+            .retain(|_, (_, expiry)| *expiry > now);
+        state
+            .pending_magic_links
+            .insert(token_hash.to_owned(), (email.to_owned(), expires_at));
+        Ok(())
+    }
+
+    async fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let mut state = self.lock();
+        match state.pending_magic_links.remove(token_hash) {
+            Some((email, expires_at)) if expires_at > now => Ok(Some(email)),
+            _ => Ok(None),
+        }
     }
 
     async fn delete_one_time_tokens(

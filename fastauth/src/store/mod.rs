@@ -293,6 +293,23 @@ pub trait TokenStore: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Option<OneTimeToken>, StoreError>> + Send;
 
+    /// Stores a magic link requested for an address that has no account yet, keyed by the
+    /// token's hash; the account is created when the link is used. Purges expired ones.
+    fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes an unexpired pending magic link and returns its normalised address. Of
+    /// several concurrent calls with one hash, exactly one gets `Some`.
+    fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
     /// Deletes every one-time token of `kind` of a user and returns how many there were.
     fn delete_one_time_tokens(
         &self,

@@ -11,6 +11,7 @@ mod bodies;
 mod cookies;
 mod login;
 mod logout;
+mod magic_links;
 mod mail_flows;
 mod me;
 mod refresh;
@@ -115,6 +116,12 @@ on_every_database! {
     mail_flows::reset_password_flow,
     mail_flows::reset_password_rejects_bad_tokens,
     mail_flows::verification_required_mode,
+    magic_links::magic_link_signs_in,
+    magic_links::magic_link_defers_sign_up,
+    magic_links::magic_link_drops_unverified_password,
+    magic_links::magic_link_keeps_verified_password,
+    magic_links::magic_link_rejects_expired_and_inactive,
+    magic_links::magic_link_concurrent_single_winner,
     account::profile_read_and_update,
     account::change_password_ends_sessions,
     account::change_email_with_confirmation,

@@ -440,6 +440,38 @@ impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
         Ok(Some(OneTimeToken { user_id, email }))
     }
 
+    async fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let statements = &self.statements.one_time;
+        let now = now_value();
+        D::execute(&self.pool, &statements.purge_pending, &[now.clone()]).await?;
+        let expires_at = Value::Timestamp(dialect::truncate_to_micros(expires_at));
+        let args = [text(token_hash), text(email), expires_at, now];
+        D::execute(&self.pool, &statements.insert_pending, &args).await?;
+        Ok(())
+    }
+
+    async fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let statements = &self.statements.one_time;
+        let args = [text(token_hash), Value::Timestamp(now)];
+        let types = [crate::user::SqlType::Text];
+        let row = D::fetch_optional(&self.pool, &statements.find_pending, &args, &types).await?;
+        let Some(Value::Text(email)) = row.and_then(|row| row.into_iter().next()) else {
+            return Ok(None);
+        };
+        // As for the other one-time tokens, the DELETE's row count picks the one winner.
+        let deleted = D::execute(&self.pool, &statements.delete_pending, &args).await?;
+        Ok((deleted == 1).then_some(email))
+    }
+
     async fn delete_one_time_tokens(
         &self,
         user_id: &str,

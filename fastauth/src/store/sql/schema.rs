@@ -8,6 +8,9 @@ use crate::user::{SqlType, StandardField, UserSchema};
 
 const SESSIONS: &str = "fastauth_sessions";
 const TOKENS: &str = "fastauth_tokens";
+/// Magic links requested for addresses without an account. `fastauth_tokens.user_id`
+/// references a user, so these rows cannot live there.
+const PENDING_MAGIC_LINKS: &str = "fastauth_pending_magic_links";
 const REFRESH_KIND: &str = "refresh_jti";
 const ROLES: &str = "fastauth_roles";
 const ROLE_PERMISSIONS: &str = "fastauth_role_permissions";
@@ -214,6 +217,10 @@ pub(super) struct OneTimeStatements {
     pub(super) find: Arc<str>,
     pub(super) delete: Arc<str>,
     pub(super) delete_of_user: Arc<str>,
+    pub(super) insert_pending: Arc<str>,
+    pub(super) purge_pending: Arc<str>,
+    pub(super) find_pending: Arc<str>,
+    pub(super) delete_pending: Arc<str>,
 }
 
 impl OneTimeStatements {
@@ -253,6 +260,28 @@ impl OneTimeStatements {
             )),
             delete_of_user: arc(format!(
                 "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = {}",
+                p(1),
+                p(2)
+            )),
+            insert_pending: arc(format!(
+                "INSERT INTO {PENDING_MAGIC_LINKS} (token, email, expires_at, created_at) \
+                 VALUES ({}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            purge_pending: arc(format!(
+                "DELETE FROM {PENDING_MAGIC_LINKS} WHERE expires_at <= {}",
+                p(1)
+            )),
+            find_pending: arc(format!(
+                "SELECT email FROM {PENDING_MAGIC_LINKS} WHERE token = {} AND expires_at > {}",
+                p(1),
+                p(2)
+            )),
+            delete_pending: arc(format!(
+                "DELETE FROM {PENDING_MAGIC_LINKS} WHERE token = {} AND expires_at > {}",
                 p(1),
                 p(2)
             )),
@@ -537,6 +566,12 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
         }
     }
 
+    let pending = vec![
+        format!("token {key} NOT NULL PRIMARY KEY"),
+        format!("email {key} NOT NULL"),
+        format!("expires_at {ts} NOT NULL"),
+        format!("created_at {ts} NOT NULL"),
+    ];
     let (role_permissions, user_roles) = role_tables(kind, &references);
     let mut statements = vec![
         create_table(t, &users),
@@ -545,6 +580,7 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
         create_table(ROLES, &[format!("name {key} NOT NULL PRIMARY KEY")]),
         create_table(ROLE_PERMISSIONS, &role_permissions),
         create_table(USER_ROLES, &user_roles),
+        create_table(PENDING_MAGIC_LINKS, &pending),
     ];
     if !mysql {
         let email = col(StandardField::Email);
