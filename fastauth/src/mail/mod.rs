@@ -1,12 +1,17 @@
-//! Sending e-mail: the [`MailTransport`] trait, its console and in-memory transports, and
-//! the templates of the messages the flows send.
+//! Sending e-mail: the [`MailTransport`] trait, its transports (console and in-memory always;
+//! SMTP with the `smtp` feature, webhook with the `webhook` feature), and the templates of
+//! the messages the flows send.
 //!
 //! The flows queue every message and send it after the HTTP response, so a slow or failing
 //! transport never changes an answer; a failure is logged with the user id.
 
 mod console;
 mod outbox;
+#[cfg(feature = "smtp")]
+mod smtp;
 mod templates;
+#[cfg(feature = "webhook")]
+mod webhook;
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,7 +20,11 @@ use futures_util::future::BoxFuture;
 
 pub use console::ConsoleTransport;
 pub use outbox::Outbox;
+#[cfg(feature = "smtp")]
+pub use smtp::SmtpTransport;
 pub use templates::{MailKind, Templates};
+#[cfg(feature = "webhook")]
+pub use webhook::WebhookTransport;
 
 /// An e-mail ready to send: one recipient, a subject, an HTML and a plain-text part.
 #[derive(Clone, PartialEq, Eq)]
