@@ -3,93 +3,17 @@
 //! an HTTP receiver started here. Each test reads the delivered message, checks its headers
 //! and both parts, follows the link and checks the result.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
 use axum::http::StatusCode;
 use fastauth::mail::{Message, SmtpTransport, WebhookTransport};
-use fastauth_tests::mail::{link_of, path_of};
+use fastauth_tests::mail::{SmtpSink, as_message, link_of, path_of};
 use fastauth_tests::{Backend, PASSWORD, TestDb, TokenPair, config, run};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
 const FROM: &str = "FastAuth <noreply@localhost>";
-
-/// An aiosmtpd server on a free loopback port, killed when dropped.
-struct SmtpSink {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    port: u16,
-}
-
-impl SmtpSink {
-    async fn start() -> Self {
-        let python = std::env::var("FASTAUTH_MAIL_PYTHON").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/mail/bin/python").to_owned()
-        });
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/smtp_sink.py");
-        let mut child = Command::new(&python)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "starting the SMTP sink with {python} failed: {error}. Run \
-                     `scripts/test.sh`, which installs aiosmtpd into .venv/mail, or set \
-                     FASTAUTH_MAIL_PYTHON to a Python that has aiosmtpd"
-                )
-            });
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the SMTP sink started within 20 s")
-            .expect("reading the SMTP sink failed")
-            .expect("the SMTP sink printed its port");
-        let port = first
-            .strip_prefix("listening ")
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line from the SMTP sink: {first}"));
-        Self { child, lines, port }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Returns the next delivered message, as the sink parsed it.
-    async fn next_message(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
-            .await
-            .expect("a message arrived within 10 s")
-            .expect("reading the SMTP sink failed")
-            .expect("the SMTP sink is still running");
-        serde_json::from_str(&line).expect("the sink prints JSON")
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-/// Converts a message that the sink parsed into the library's type, to reuse the link
-/// helpers.
-fn as_message(delivered: &Value) -> Message {
-    let part = |key: &str| delivered[key].as_str().unwrap_or_default().to_owned();
-    Message {
-        to: part("to"),
-        subject: part("subject"),
-        html: part("html"),
-        text: part("text"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_delivers_verification_link() {

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use fastauth::mail::{ConsoleTransport, SmtpTransport, WebhookTransport};
 use fastauth::{AuthConfig, CookieConfig, Secret, TokenDelivery};
 use tokio::net::TcpListener;
 
@@ -137,6 +138,8 @@ impl Settings {
         if let Some(email) = var("FASTAUTH_ADMIN_EMAIL") {
             auth = auth.admin_email(email);
         }
+        auth = mail_transport(auth)?
+            .require_verified_email(boolean("FASTAUTH_REQUIRE_VERIFIED_EMAIL", false)?);
         if let Some(alg) = var("FASTAUTH_JWT_ALG")
             && !alg.eq_ignore_ascii_case("HS256")
         {
@@ -151,6 +154,44 @@ impl Settings {
             base_url,
             auth,
         })
+    }
+}
+
+/// Sets the mail transport that `FASTAUTH_EMAIL` names: `console` (default; messages on
+/// standard output), `smtp` (to `FASTAUTH_SMTP_URL`, default `smtp://127.0.0.1:1025`) or
+/// `webhook` (to `FASTAUTH_WEBHOOK_URL`, required). `FASTAUTH_EMAIL_FROM` is the SMTP
+/// `From`, default `FastAuth <noreply@localhost>`.
+fn mail_transport(auth: AuthConfig) -> Result<AuthConfig, SettingError> {
+    let transport = var("FASTAUTH_EMAIL").unwrap_or_else(|| "console".to_owned());
+    match transport.to_ascii_lowercase().as_str() {
+        "console" => Ok(auth.mail(ConsoleTransport)),
+        "smtp" => {
+            let url =
+                var("FASTAUTH_SMTP_URL").unwrap_or_else(|| "smtp://127.0.0.1:1025".to_owned());
+            let from = var("FASTAUTH_EMAIL_FROM")
+                .unwrap_or_else(|| "FastAuth <noreply@localhost>".to_owned());
+            let smtp = SmtpTransport::from_url(&url, &from).map_err(|error| {
+                SettingError(format!("FASTAUTH_SMTP_URL or FASTAUTH_EMAIL_FROM: {error}"))
+            })?;
+            Ok(auth.mail(smtp))
+        }
+        "webhook" => {
+            let url = var("FASTAUTH_WEBHOOK_URL").ok_or_else(|| {
+                SettingError(
+                    "FASTAUTH_WEBHOOK_URL is required when FASTAUTH_EMAIL=webhook: set it to \
+                     the URL that receives the JSON POSTs"
+                        .to_owned(),
+                )
+            })?;
+            let webhook = WebhookTransport::new(&url)
+                .map_err(|error| SettingError(format!("FASTAUTH_WEBHOOK_URL: {error}")))?;
+            Ok(auth.mail(webhook))
+        }
+        _ => Err(invalid(
+            "FASTAUTH_EMAIL",
+            &transport,
+            "console, smtp or webhook",
+        )),
     }
 }
 
@@ -216,22 +257,6 @@ fn reject_unsupported_settings() -> Result<(), SettingError> {
             "{name} is not supported by this version yet: unset it"
         ))
     };
-    if boolean("FASTAUTH_REQUIRE_VERIFIED_EMAIL", false)? {
-        return Err(unsupported("FASTAUTH_REQUIRE_VERIFIED_EMAIL=true"));
-    }
-    if let Some(transport) = var("FASTAUTH_EMAIL") {
-        match transport.to_ascii_lowercase().as_str() {
-            "console" => {}
-            "smtp" | "webhook" => return Err(unsupported("FASTAUTH_EMAIL")),
-            _ => {
-                return Err(invalid(
-                    "FASTAUTH_EMAIL",
-                    &transport,
-                    "console, smtp or webhook",
-                ));
-            }
-        }
-    }
     for name in ["FASTAUTH_MAX_LOGIN_ATTEMPTS", "FASTAUTH_LOCKOUT_SECONDS"] {
         if let Some(value) = var(name) {
             if value.parse::<u64>().map_or(true, |n| n == 0) {
