@@ -1,8 +1,8 @@
 """Receives mail on loopback with aiosmtpd and prints each message as one JSON line.
 
-Started by the mail tests. The first line on standard output is `listening <port>`; then
-every delivered message follows as a JSON object with the envelope, the headers, and the
-decoded text and HTML parts, parsed by Python's standard `email` package.
+Started by the mail tests. The first line on standard output is `listening <port>`. Then
+each delivered message follows as one JSON object: the envelope, the headers, and the text
+and HTML parts that Python's standard `email` package decoded.
 """
 
 import asyncio

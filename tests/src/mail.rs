@@ -15,8 +15,8 @@ pub fn mail_config(outbox: &Outbox) -> AuthConfig {
     crate::config().mail(outbox.clone())
 }
 
-/// Waits until `outbox` holds `count` messages to `to` and returns them; panics after five
-/// seconds. The flows send after the response, so a message can arrive a little later.
+/// Waits until `outbox` contains `count` messages to `to` and returns them, and panics after
+/// five seconds. The flows send after the response, so a message can arrive a little later.
 pub async fn wait_for_messages(outbox: &Outbox, to: &str, count: usize) -> Vec<Message> {
     for _ in 0..500 {
         let messages = outbox.messages_to(to);
@@ -109,7 +109,7 @@ impl SmtpSink {
         Self { child, lines, port }
     }
 
-    /// The `smtp://` URL of the sink.
+    /// Returns the `smtp://` URL of the sink.
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }

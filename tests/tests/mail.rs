@@ -90,7 +90,7 @@ async fn smtp_failure(db: &TestDb) {
 }
 
 /// An HTTP server on a free loopback port that records every JSON body POSTed to it and
-/// answers with `status`.
+/// responds with `status`.
 async fn start_receiver(status: StatusCode) -> (String, Arc<Mutex<Vec<Value>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let recorder = Arc::clone(&received);
@@ -198,7 +198,7 @@ async fn webhook_error(db: &TestDb) {
         )
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    // The receiver got the message and failed it; the answer did not change.
+    // The receiver got the message and rejected it, and the response did not change.
     let bodies = wait_for_bodies(&received, 2).await;
     assert_eq!(bodies[1]["subject"], json!("Log In to your account"));
 }

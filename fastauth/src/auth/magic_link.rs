@@ -15,8 +15,8 @@ use crate::user::{AuthUser, NewUser};
 
 impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
     /// E-mails a sign-in link to `email` (normalised). An active account gets a link bound
-    /// to it; an address without an account gets a link that creates the account when used;
-    /// a deactivated account gets nothing. The caller answers the same in every case.
+    /// to it, and an address without an account gets a link that creates the account when
+    /// used. A deactivated account gets nothing. The caller responds the same in every case.
     pub async fn request_magic_link(&self, email: &str) -> Result<(), AuthError> {
         let inner = &self.inner;
         let record = inner.store.find_user_by_email(email).await?;
@@ -68,7 +68,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     /// Redeems a magic link and signs its account in, creating the account first when the
     /// link was sent to an address without one. The address counts as verified from then
     /// on. An account registered with a password but never verified loses that password
-    /// and its sessions: whoever registered the address before its owner keeps no access.
+    /// and its sessions, so a person who registered the address before its owner keeps no
+    /// access.
     pub async fn magic_link_sign_in(
         &self,
         raw: &str,
@@ -136,7 +137,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         };
         // The struct's `#[auth(register)]` fields take the values of an empty body.
         // NOTE: a struct with a required register field (not an `Option`, no serde default)
-        // cannot be created through a magic link; the callback then answers 500.
+        // cannot be created through a magic link, and the callback then returns 500.
         let register = serde_json::from_value(serde_json::json!({})).map_err(|error| {
             StoreError::Schema(format!(
                 "the register fields have no value for an empty body: {error}"
@@ -158,8 +159,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .ok_or(AuthError::InvalidMagicLink)
     }
 
-    /// Marks the address verified. An unverified password was set by whoever registered the
-    /// address, who may not own it: the password and every session go.
+    /// Marks the address verified. An unverified password was set by the person who
+    /// registered the address, who may not own it, so the password and every session go.
     async fn verify_by_magic_link(&self, record: &mut UserRecord<U>) -> Result<(), AuthError> {
         let store = &self.inner.store;
         let user_id = record.core.id.clone();

@@ -31,7 +31,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     }
 
     /// Sends a new verification link to `email` when it names an active, unverified
-    /// account, and does nothing otherwise. The caller answers the same in both cases.
+    /// account, and does nothing otherwise. The caller responds the same in both cases.
     pub async fn request_verification_by_email(&self, email: &str) -> Result<(), AuthError> {
         let record = self.inner.store.find_user_by_email(email).await?;
         match record {
@@ -61,7 +61,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     }
 
     /// Creates a password-reset token and e-mails its link when `email` names an active
-    /// account, and does nothing otherwise. The caller answers the same in both cases.
+    /// account, and does nothing otherwise. The caller responds the same in both cases.
     pub async fn forgot_password(&self, email: &str) -> Result<(), AuthError> {
         let Some(record) = self.inner.store.find_user_by_email(email).await? else {
             tracing::info!(target: CORE, "password reset requested for an unknown address");
@@ -141,7 +141,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         self.end_every_session(&user.id, "password changed").await
     }
 
-    /// Starts an address change: checks the password and that no other account holds
+    /// Starts an address change: checks the password and that no other account has
     /// `new_email` (normalised), then e-mails a confirmation link to the new address.
     pub async fn request_email_change(
         &self,
@@ -381,8 +381,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
     }
 }
 
-/// The `name` variable of the templates: the display name, or the address when the name is
-/// missing or empty.
+/// Returns the `name` variable of the templates: the display name, or the address when the
+/// name is missing or empty.
 pub(crate) fn display_name(user: &UserCore) -> &str {
     user.name
         .as_deref()

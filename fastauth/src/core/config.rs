@@ -278,8 +278,8 @@ impl AuthConfig {
     }
 
     /// Requires a verified address before any sign-in: registration then issues no tokens
-    /// and sends the verification e-mail, and login of an unverified account answers
-    /// `403 Email not verified`. Off by default.
+    /// and sends the verification e-mail, and login of an unverified account fails
+    /// with `403 Email not verified`. Off by default.
     pub fn require_verified_email(mut self, required: bool) -> Self {
         self.require_verified_email = required;
         self

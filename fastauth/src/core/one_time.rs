@@ -37,13 +37,14 @@ pub(crate) fn generate() -> NewOneTime {
     NewOneTime { raw, hash }
 }
 
-/// The stored form of a presented token: the lower-case hex SHA-256 of its UTF-8 bytes.
+/// Computes the stored form of a presented token: the lower-case hex SHA-256 of its UTF-8
+/// bytes.
 pub(crate) fn hash(raw: &str) -> String {
     let digest = Sha256::digest(raw.as_bytes());
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The lifetime of a token of `kind`; magic links take theirs from the configuration.
+/// Returns the lifetime of a token of `kind`. Magic links take theirs from the configuration.
 pub(crate) fn lifetime(kind: OneTimeKind, magic_link_ttl: Duration) -> Duration {
     match kind {
         OneTimeKind::Verification => Duration::from_secs(24 * 3600),

@@ -22,7 +22,7 @@ fn message(text: &str) -> Json<Value> {
     Json(json!({ "message": text }))
 }
 
-/// Reads the required `token` query parameter, or answers the 422 of a missing one.
+/// Reads the required `token` query parameter, or returns the 422 of a missing one.
 pub(super) fn query_token(query: &HashMap<String, String>) -> Result<String, ApiError> {
     query.get("token").cloned().ok_or_else(|| {
         ApiError::validation(vec![json!({
@@ -34,8 +34,8 @@ pub(super) fn query_token(query: &HashMap<String, String>) -> Result<String, Api
     })
 }
 
-/// Answers a `HEAD` of an e-mailed link without redeeming it: mail scanners and link
-/// previews fetch links, and a fetch must not burn the token.
+/// Responds 200 to a `HEAD` of an e-mailed link without redeeming it, because mail scanners
+/// and link previews fetch links and a fetch must not use up the token.
 pub(super) async fn head_link() -> StatusCode {
     StatusCode::OK
 }
@@ -58,7 +58,7 @@ pub(super) async fn request_verify_email<
         auth.request_verification(&current.core).await?;
         return Ok(sent);
     }
-    // Without credentials, a body naming an address asks for a new link for it.
+    // Without credentials, a body naming an address requests a new link for it.
     let Some(object) = body else {
         return Err(ApiError::not_authenticated());
     };

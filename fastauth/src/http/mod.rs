@@ -35,7 +35,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 "/request-verify-email",
                 post(mail_routes::request_verify_email::<U, S, P, R>),
             )
-            // An explicit HEAD: axum would otherwise answer it with the GET handler, and a
+            // An explicit HEAD, because axum would otherwise run the GET handler for it and a
             // mail scanner's HEAD would redeem the token.
             .route(
                 "/verify-email",

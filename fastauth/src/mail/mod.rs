@@ -3,7 +3,7 @@
 //! the messages the flows send.
 //!
 //! The flows queue every message and send it after the HTTP response, so a slow or failing
-//! transport never changes an answer; a failure is logged with the user id.
+//! transport never changes a response. A failure is logged with the user id.
 
 mod console;
 mod outbox;

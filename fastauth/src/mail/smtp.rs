@@ -31,7 +31,7 @@ impl fmt::Debug for SmtpTransport {
     }
 }
 
-/// The connection security an SMTP URL asks for.
+/// The connection security that an SMTP URL requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Security {
     /// `smtp://host:port`: no TLS, for a mail catcher on loopback.

@@ -36,7 +36,7 @@ impl MailKind {
         Self::Welcome,
     ];
 
-    /// The file name of the HTML template, the same as FastAuth's.
+    /// Returns the file name of the HTML template, the same as FastAuth's.
     pub const fn html_template(self) -> &'static str {
         match self {
             Self::Verification => "verification.jinja2",
@@ -48,7 +48,7 @@ impl MailKind {
         }
     }
 
-    /// The file name of the plain-text template.
+    /// Returns the file name of the plain-text template.
     pub const fn text_template(self) -> &'static str {
         match self {
             Self::Verification => "verification.txt.jinja2",
@@ -60,7 +60,7 @@ impl MailKind {
         }
     }
 
-    /// The subject line.
+    /// Returns the subject line.
     pub const fn subject(self) -> &'static str {
         match self {
             Self::Verification => "Verify your email address",
@@ -123,7 +123,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
 ];
 
-/// The longest template file read from an override directory, in bytes.
+/// The maximum size of a template file read from an override directory, in bytes.
 const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
 
 /// Renders messages from the built-in templates, each of which a file of the same name in
@@ -160,7 +160,7 @@ impl Templates {
         }
     }
 
-    /// Renders both parts of a message of `kind` to `to`. `context` holds the template
+    /// Renders both parts of a message of `kind` to `to`. `context` contains the template
     /// variables (`name`, `url`, `expires_in_minutes`, ...).
     pub fn render(
         &self,

@@ -82,7 +82,7 @@ impl MailTransport for WebhookTransport {
             let status = response.status();
             if !status.is_success() {
                 return Err(MailError::new(format!(
-                    "the webhook answered HTTP {status}"
+                    "the webhook responded with HTTP {status}"
                 )));
             }
             Ok(())

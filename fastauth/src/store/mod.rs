@@ -174,8 +174,8 @@ pub trait UserStore<U: AuthUser>: Send + Sync + 'static {
         verified: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Replaces a user's address by a normalised, verified one;
-    /// [`StoreError::DuplicateEmail`] when another account holds it.
+    /// Replaces a user's address by a normalised, verified one. Fails with
+    /// [`StoreError::DuplicateEmail`] when another account has it.
     fn update_email(
         &self,
         user_id: &str,
@@ -247,7 +247,7 @@ pub enum OneTimeKind {
 }
 
 impl OneTimeKind {
-    /// The `token_type` tag that FastAuth stores for this kind.
+    /// Returns the `token_type` tag that FastAuth stores for this kind.
     pub const fn tag(self) -> &'static str {
         match self {
             Self::Verification => "verification",
@@ -294,7 +294,7 @@ pub trait TokenStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<OneTimeToken>, StoreError>> + Send;
 
     /// Stores a magic link requested for an address that has no account yet, keyed by the
-    /// token's hash; the account is created when the link is used. Purges expired ones.
+    /// token's hash, and purges expired ones. The account is created when the link is used.
     fn create_pending_magic_link(
         &self,
         token_hash: &str,

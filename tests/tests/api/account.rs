@@ -160,7 +160,7 @@ pub(crate) async fn change_email_with_confirmation(db: &TestDb) {
     assert_eq!(me.json["email_verified"], json!(true));
     assert_eq!(me.json["id"], json!(id));
 
-    // The previous address is told.
+    // The previous address receives a notice.
     let notice = nth_message(&outbox, "ada@example.com", 2).await;
     assert_eq!(notice.subject, "Your email address was changed");
     assert!(notice.text.contains("new@example.com"), "{}", notice.text);

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{rows_of_user, user_id};
 
-/// Requests a link for `email` and checks the answer, which never depends on the account.
+/// Requests a link for `email` and checks the response, which never depends on the account.
 async fn request_link(app: &TestApp, email: &str) {
     let reply = app
         .post("/auth/magic-links/login", &json!({ "email": email }))

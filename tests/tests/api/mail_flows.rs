@@ -190,7 +190,7 @@ pub(crate) async fn request_verify_email_anonymous(db: &TestDb) {
     app.post("/auth/verify-email", &json!({ "token": token }))
         .await;
 
-    // The same answer for an unverified account, a verified one and an unknown address.
+    // The same response for an unverified account, a verified one and an unknown address.
     for email in ["ada@example.com", "bob@example.com", "nobody@example.com"] {
         let reply = app
             .post("/auth/request-verify-email", &json!({ "email": email }))
@@ -237,7 +237,7 @@ pub(crate) async fn forgot_password_same_answer(db: &TestDb) {
     assert!(message.text.contains("30 minutes"), "{}", message.text);
     assert!(outbox.messages_to("nobody@example.com").is_empty());
 
-    // A failing transport changes nothing in the answer.
+    // A failing transport changes nothing in the response.
     outbox.set_failing(true);
     assert_eq!(forgot(&app, "ada@example.com").await, unknown);
     app.post(

@@ -310,7 +310,7 @@ impl<U: AuthUser, D: Dialect> UserStore<U> for SqlStore<U, D> {
     }
 }
 
-/// The current time as a stored timestamp.
+/// Returns the current time as a stored timestamp.
 fn now_value() -> Value {
     Value::Timestamp(dialect::truncate_to_micros(OffsetDateTime::now_utc()))
 }
@@ -448,7 +448,12 @@ impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
     ) -> Result<(), StoreError> {
         let statements = &self.statements.one_time;
         let now = now_value();
-        D::execute(&self.pool, &statements.purge_pending, &[now.clone()]).await?;
+        D::execute(
+            &self.pool,
+            &statements.purge_pending,
+            std::slice::from_ref(&now),
+        )
+        .await?;
         let expires_at = Value::Timestamp(dialect::truncate_to_micros(expires_at));
         let args = [text(token_hash), text(email), expires_at, now];
         D::execute(&self.pool, &statements.insert_pending, &args).await?;

@@ -209,7 +209,7 @@ impl Statements {
 }
 
 /// The statements on one-time tokens: rows of `fastauth_tokens` keyed by the SHA-256 of
-/// the raw token, whose `raw_data` holds `{"email": ...}` for an e-mail change.
+/// the raw token, whose `raw_data` contains `{"email": ...}` for an e-mail change.
 #[derive(Debug)]
 pub(super) struct OneTimeStatements {
     pub(super) insert: Arc<str>,
