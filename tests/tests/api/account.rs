@@ -195,6 +195,29 @@ pub(crate) async fn change_email_rechecked_at_confirmation(db: &TestDb) {
         json!("ada@example.com")
     );
 
+    // An expired link is rejected.
+    let body = json!({ "new_email": "other@example.com", "password": PASSWORD });
+    let reply = send(
+        &app,
+        "POST",
+        "/auth/account/change-email",
+        &pair.access,
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let token = token_of(&nth_message(&outbox, "other@example.com", 1).await);
+    db.execute(
+        "UPDATE fastauth_tokens SET expires_at = created_at WHERE token_type = 'email_change'",
+    )
+    .await;
+    app.get_with(
+        &format!("/auth/account/confirm-email-change?token={token}"),
+        &[],
+    )
+    .await
+    .assert_error(400, "Invalid or expired token");
+
     app.get_with("/auth/account/confirm-email-change?token=garbage", &[])
         .await
         .assert_error(400, "Invalid or expired token");
@@ -240,4 +263,48 @@ pub(crate) async fn delete_account_removes_everything(db: &TestDb) {
     assert_eq!(users, 0);
     // The address is free again.
     app.register("ada@example.com").await;
+}
+
+pub(crate) async fn delete_account_without_password(db: &TestDb) {
+    let outbox = Outbox::new();
+    let app = db.app(mail_config(&outbox)).await;
+    let reply = app
+        .post(
+            "/auth/magic-links/login",
+            &json!({ "email": "new@example.com" }),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let link = link_of(&nth_message(&outbox, "new@example.com", 1).await);
+    let pair = TokenPair::from_reply(&app.get_with(&path_of(&link), &[]).await);
+
+    // No password to confirm with: a session that signed in just now may delete the account.
+    let reply = app
+        .request_json("DELETE", "/auth/account", Some(&pair.access), None)
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    assert_eq!(
+        reply.json,
+        json!({ "message": "Account deleted successfully" })
+    );
+    let users = db
+        .count("SELECT COUNT(*) FROM fastauth_users WHERE email = 'new@example.com'")
+        .await;
+    assert_eq!(users, 0);
+}
+
+pub(crate) async fn delete_account_clears_cookies(db: &TestDb) {
+    let app = db.app(fastauth_tests::cookie_config()).await;
+    let reply = app.register_with("ada@example.com", PASSWORD).await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
+    let access = reply.set_cookie("access_token").value;
+
+    let body = json!({ "password": PASSWORD });
+    let reply = send(&app, "DELETE", "/auth/account", &access, &body).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    for name in ["access_token", "refresh_token", "csrf_token"] {
+        let cleared = reply.set_cookie(name);
+        assert_eq!(cleared.value, "", "{name}");
+        assert_eq!(cleared.attribute("max-age"), Some("0"), "{name}");
+    }
 }

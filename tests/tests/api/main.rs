@@ -1,7 +1,8 @@
 //! Every scenario of the HTTP surface this version serves (`/auth/register`, `/login`,
-//! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, cookie delivery with its CSRF check,
-//! an application route behind `CurrentUser` and one behind `AccessClaims`), each run on
-//! SQLite, PostgreSQL and MariaDB.
+//! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, the e-mailed flows, `/account`,
+//! `/magic-links`, cookie delivery with its CSRF check, an application route behind
+//! `CurrentUser` and one behind `AccessClaims`), each run on SQLite, PostgreSQL and MariaDB.
+//! E-mails go to an in-memory `Outbox`; `tests/mail.rs` covers the real transports.
 //!
 //! Each test gets a database of its own (see `fastauth_tests::db`). PostgreSQL and MariaDB
 //! must be running: a test fails, never skips, when its server is unreachable.
@@ -127,6 +128,8 @@ on_every_database! {
     account::change_email_with_confirmation,
     account::change_email_rechecked_at_confirmation,
     account::delete_account_removes_everything,
+    account::delete_account_without_password,
+    account::delete_account_clears_cookies,
 }
 
 /// Returns the id of the access token's user, read through `GET /auth/me`.
