@@ -308,3 +308,34 @@ pub(crate) async fn delete_account_clears_cookies(db: &TestDb) {
         assert_eq!(cleared.attribute("max-age"), Some("0"), "{name}");
     }
 }
+
+pub(crate) async fn delete_account_needs_recent_sign_in(db: &TestDb) {
+    let outbox = Outbox::new();
+    let app = db.app(mail_config(&outbox)).await;
+    let reply = app
+        .post(
+            "/auth/magic-links/login",
+            &json!({ "email": "new@example.com" }),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let link = link_of(&nth_message(&outbox, "new@example.com", 1).await);
+    let pair = TokenPair::from_reply(&app.get_with(&path_of(&link), &[]).await);
+
+    // The session signed in an hour ago.
+    let an_hour_earlier = match db.backend() {
+        fastauth_tests::Backend::Sqlite => {
+            "strftime('%Y-%m-%d %H:%M:%f000', created_at, '-1 hour')"
+        }
+        fastauth_tests::Backend::Postgres => "created_at - INTERVAL '1 hour'",
+        fastauth_tests::Backend::MariaDb => "DATE_SUB(created_at, INTERVAL 1 HOUR)",
+    };
+    db.execute(&format!(
+        "UPDATE fastauth_sessions SET created_at = {an_hour_earlier}"
+    ))
+    .await;
+    app.request_json("DELETE", "/auth/account", Some(&pair.access), None)
+        .await
+        .assert_error(400, "Please sign in again to confirm");
+    assert_eq!(app.me(&pair.access).await.status.as_u16(), 200);
+}

@@ -130,6 +130,7 @@ on_every_database! {
     account::delete_account_removes_everything,
     account::delete_account_without_password,
     account::delete_account_clears_cookies,
+    account::delete_account_needs_recent_sign_in,
 }
 
 /// Returns the id of the access token's user, read through `GET /auth/me`.
