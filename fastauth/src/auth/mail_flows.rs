@@ -76,6 +76,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             );
             return Ok(());
         }
+        // NOTE: the token insert runs before the response, so a request for an existing
+        // account takes one database write longer than for an unknown address.
         let raw = self
             .create_one_time(OneTimeKind::PasswordReset, &user.id, None)
             .await?;
