@@ -22,6 +22,8 @@ use crate::store::{
 use crate::user::{AuthUser, NewUser};
 
 mod keys;
+mod magic_link;
+mod mail_flows;
 mod roles;
 mod sessions;
 
@@ -58,6 +60,7 @@ pub(crate) struct Inner<U, S> {
     key_task_started: std::sync::atomic::AtomicBool,
     pub(crate) state: Arc<dyn StateStore>,
     pub(crate) lockout_state: Arc<dyn StateStore>,
+    pub(crate) templates: crate::mail::Templates,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -118,6 +121,19 @@ pub struct SignIn {
     pub tokens: IssuedPair,
 }
 
+/// The result of a registration.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// The account was created and signed in.
+    SignedIn(SignIn),
+    /// Verification-required mode: the account was created, no session was started, and
+    /// the verification e-mail was queued.
+    VerificationSent {
+        /// The new user's id.
+        user_id: String,
+    },
+}
+
 /// A registration request whose e-mail address is already normalised.
 #[derive(Debug)]
 pub struct Registration<R> {
@@ -161,6 +177,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .lockout_store
             .clone()
             .unwrap_or_else(|| Arc::clone(&state));
+        let templates = crate::mail::Templates::new(config.template_dir.as_deref());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -170,6 +187,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 key_task_started: std::sync::atomic::AtomicBool::new(false),
                 state,
                 lockout_state,
+                templates,
                 _user: std::marker::PhantomData,
             }),
             hooks: HookRunner::default(),
@@ -304,12 +322,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         P & bit != 0
     }
 
-    /// Creates an account with a password and signs it in.
+    /// Creates an account with a password and signs it in, then sends the welcome e-mail. In
+    /// verification-required mode it sends the verification e-mail instead and starts no
+    /// session.
     pub async fn register(
         &self,
         registration: Registration<U::Register>,
         client: &ClientInfo,
-    ) -> Result<SignIn, AuthError> {
+    ) -> Result<Registered, AuthError> {
         let inner = &self.inner;
         inner
             .config
@@ -366,8 +386,23 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             },
         };
         self.hooks.signup(&record).await?;
-        self.start_session(&record, inner.config.refresh_ttl, client)
-            .await
+        if inner.config.require_verified_email {
+            self.request_verification(&record.core).await?;
+            return Ok(Registered::VerificationSent {
+                user_id: record.core.id,
+            });
+        }
+        let sign_in = self
+            .start_session(&record, inner.config.refresh_ttl, client)
+            .await?;
+        let context = minijinja::context! { name => mail_flows::display_name(&record.core) };
+        self.send_mail(
+            crate::mail::MailKind::Welcome,
+            &record.core.email,
+            &record.core.id,
+            context,
+        );
+        Ok(Registered::SignedIn(sign_in))
     }
 
     /// Checks an address and password and signs the user in. `remember` gives the refresh
@@ -416,6 +451,15 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             self.sign_in_failed(Some(&record.core.id), "account deactivated")
                 .await;
             return Err(AuthError::AccountDeactivated);
+        }
+        if inner.config.require_verified_email && !record.core.email_verified {
+            tracing::info!(
+                target: CORE,
+                user_id = %record.core.id,
+                reason = "email not verified",
+                "login failed"
+            );
+            return Err(AuthError::EmailNotVerified);
         }
         if let Verified::YesRehashed(new_hash) = verified {
             inner

@@ -5,6 +5,7 @@ extern crate self as fastauth;
 pub mod core;
 mod email;
 pub mod http;
+pub mod mail;
 pub mod store;
 pub mod user;
 
@@ -12,7 +13,7 @@ mod auth;
 
 pub use crate::auth::{
     ADMIN_ROLE, Auth, Authenticated, BuildError, ClientInfo, KEY_PUBLICATION_LEAD,
-    KEY_RELOAD_INTERVAL, KeyRotationError, Registration, SignIn, UserRoles,
+    KEY_RELOAD_INTERVAL, KeyRotationError, Registered, Registration, SignIn, UserRoles,
 };
 pub use crate::core::AuthError;
 pub use crate::core::config::{AuthConfig, ConfigError, PasswordConfig, Secret};
@@ -33,6 +34,9 @@ pub use fastauth_macros::{AuthUser, fastauth, user};
 pub mod provider {
     /// E-mail and password: `POST /auth/register` and `POST /auth/login`.
     pub const CREDENTIALS: u32 = 1;
+    /// Sign-in links sent by e-mail: `POST /auth/magic-links/login` and
+    /// `GET /auth/magic-links/callback`.
+    pub const MAGIC_LINKS: u32 = 2;
 }
 
 /// The items an application needs: `use fastauth::prelude::*;`.

@@ -11,8 +11,8 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use fastauth::prelude::*;
 use fastauth::store::{
-    MemoryStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError, TokenStore,
-    UserRecord, UserStore,
+    MemoryStore, OneTimeKind, OneTimeToken, RoleRecord, RoleStore, SessionRecord, SessionStore,
+    Store, StoreError, TokenStore, UserRecord, UserStore,
 };
 use fastauth::user::NewUser;
 use http_body_util::BodyExt as _;
@@ -79,6 +79,31 @@ impl UserStore<Member> for CountingStore {
     async fn update_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
         self.inner.update_password_hash(user_id, hash).await
     }
+
+    async fn clear_password_hash(&self, user_id: &str) -> Result<(), StoreError> {
+        self.inner.clear_password_hash(user_id).await
+    }
+
+    async fn set_email_verified(&self, user_id: &str, verified: bool) -> Result<(), StoreError> {
+        self.inner.set_email_verified(user_id, verified).await
+    }
+
+    async fn update_email(&self, user_id: &str, email: &str) -> Result<(), StoreError> {
+        self.inner.update_email(user_id, email).await
+    }
+
+    async fn update_profile(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.inner.update_profile(user_id, name, image).await
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_user(user_id).await
+    }
 }
 
 impl SessionStore for CountingStore {
@@ -116,6 +141,56 @@ impl SessionStore for CountingStore {
 }
 
 impl TokenStore for CountingStore {
+    async fn create_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        token: &OneTimeToken,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .create_one_time_token(token_hash, kind, token, expires_at)
+            .await
+    }
+
+    async fn consume_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        now: OffsetDateTime,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        self.inner
+            .consume_one_time_token(token_hash, kind, now)
+            .await
+    }
+
+    async fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .create_pending_magic_link(token_hash, email, expires_at)
+            .await
+    }
+
+    async fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        self.inner.consume_pending_magic_link(token_hash, now).await
+    }
+
+    async fn delete_one_time_tokens(
+        &self,
+        user_id: &str,
+        kind: OneTimeKind,
+    ) -> Result<u64, StoreError> {
+        self.inner.delete_one_time_tokens(user_id, kind).await
+    }
+
     async fn record_refresh_token(
         &self,
         jti: &str,

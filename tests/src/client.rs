@@ -199,6 +199,28 @@ impl TestApp {
             .await
     }
 
+    /// Sends a request with `method`, an optional bearer token and an optional JSON body.
+    pub async fn request_json(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("valid request")).await
+    }
+
     /// Calls `GET /auth/me` with a bearer token.
     pub async fn me(&self, access: &str) -> Reply {
         self.get("/auth/me", access).await

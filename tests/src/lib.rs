@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod db;
+pub mod mail;
 pub mod state;
 pub mod tokens;
 
@@ -46,19 +47,19 @@ pub struct User {
 /// The declaration for SQLite.
 pub mod sqlite {
     use super::User;
-    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials], name: SqliteAuth }
+    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, MagicLink], name: SqliteAuth }
 }
 
 /// The declaration for PostgreSQL.
 pub mod postgres {
     use super::User;
-    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials], name: PgAuth }
+    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials, MagicLink], name: PgAuth }
 }
 
 /// The declaration for MySQL and MariaDB.
 pub mod mysql {
     use super::User;
-    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials], name: MySqlAuth }
+    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials, MagicLink], name: MySqlAuth }
 }
 
 /// Argon2 parameters cheap enough for hundreds of hashes per test run.

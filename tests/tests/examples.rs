@@ -876,3 +876,155 @@ async fn two_instances_scenario(database: &SharedDatabase) {
     assert_eq!(first.terminate(), Some(0), "{}", first.log());
     assert_eq!(second.terminate(), Some(0), "{}", second.log());
 }
+
+/// Waits for the next message in the SMTP sink and returns it with the path and query of
+/// its link, if it has one. The server's default base URL names the requested port 0, so
+/// the test sends the path to the real address instead.
+async fn next_mail(sink: &mut fastauth_tests::mail::SmtpSink) -> (Value, Option<String>) {
+    let delivered = sink.next_message().await;
+    let message = fastauth_tests::mail::as_message(&delivered);
+    let link = message
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("http"))
+        .map(fastauth_tests::mail::path_of);
+    (delivered, link)
+}
+
+fn token_in(body: &Value, field: &str) -> String {
+    body[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no `{field}` in {body}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_mail_flows_over_smtp() {
+    let mut sink = fastauth_tests::mail::SmtpSink::start().await;
+    let smtp_url = sink.url();
+    let mut server = Server::start(
+        "full",
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("FASTAUTH_EMAIL", "smtp"),
+            ("FASTAUTH_SMTP_URL", &smtp_url),
+        ],
+    );
+    let client = client();
+    let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
+
+    // Register: the welcome e-mail arrives.
+    let (status, body) = call(client.post(server.url("/auth/register")).json(&credentials)).await;
+    assert_eq!(status, 201, "{body}");
+    let access = token_in(&body, "access_token");
+    let (welcome, _) = next_mail(&mut sink).await;
+    assert_eq!(welcome["subject"], "Welcome!");
+    assert_eq!(welcome["from"], "FastAuth <noreply@localhost>");
+
+    // Verify the address from the mailed link.
+    let request = client.post(server.url("/auth/request-verify-email"));
+    let (status, body) = call(request.bearer_auth(&access)).await;
+    assert_eq!(status, 200, "{body}");
+    let (mail, link) = next_mail(&mut sink).await;
+    assert_eq!(mail["subject"], "Verify your email address");
+    let link = link.expect("a verification link");
+    let (status, body) = call(client.get(server.url(&link))).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = call(client.get(server.url("/auth/me")).bearer_auth(&access)).await;
+    assert_eq!(body["email_verified"], true);
+
+    // Forget the password and reset it from the mailed link.
+    let body = json!({ "email": "ada@example.com" });
+    let (status, _) = call(client.post(server.url("/auth/forgot-password")).json(&body)).await;
+    assert_eq!(status, 200);
+    let (mail, link) = next_mail(&mut sink).await;
+    assert_eq!(mail["subject"], "Reset your password");
+    let link = link.expect("a reset link");
+    let token = link.rsplit("token=").next().expect("a token");
+    let body = json!({ "token": token, "new_password": "a brand new password" });
+    let (status, body) = call(client.post(server.url("/auth/reset-password")).json(&body)).await;
+    assert_eq!(status, 200, "{body}");
+    let credentials = json!({ "email": "ada@example.com", "password": "a brand new password" });
+    let (status, body) = call(client.post(server.url("/auth/login")).json(&credentials)).await;
+    assert_eq!(status, 200, "{body}");
+    let access = token_in(&body, "access_token");
+
+    // Change the address with confirmation.
+    let body = json!({ "new_email": "ada@example.org", "password": "a brand new password" });
+    let request = client.post(server.url("/auth/account/change-email"));
+    let (status, body) = call(request.bearer_auth(&access).json(&body)).await;
+    assert_eq!(status, 200, "{body}");
+    let (mail, link) = next_mail(&mut sink).await;
+    assert_eq!(mail["to"], "ada@example.org");
+    let (status, body) = call(client.get(server.url(&link.expect("a link")))).await;
+    assert_eq!(status, 200, "{body}");
+    let (notice, _) = next_mail(&mut sink).await;
+    assert_eq!(notice["to"], "ada@example.com");
+    assert_eq!(notice["subject"], "Your email address was changed");
+
+    // Sign in with a magic link at the new address.
+    let body = json!({ "email": "ada@example.org" });
+    let (status, _) = call(
+        client
+            .post(server.url("/auth/magic-links/login"))
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (mail, link) = next_mail(&mut sink).await;
+    assert_eq!(mail["subject"], "Log In to your account");
+    let (status, body) = call(client.get(server.url(&link.expect("a link")))).await;
+    assert_eq!(status, 200, "{body}");
+    let access = token_in(&body, "access_token");
+
+    // Delete the account.
+    let body = json!({ "password": "a brand new password" });
+    let request = client.delete(server.url("/auth/account"));
+    let (status, body) = call(request.bearer_auth(&access).json(&body)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "message": "Account deleted successfully" }));
+    let (status, _) = call(client.get(server.url("/auth/me")).bearer_auth(&access)).await;
+    assert_eq!(status, 401);
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_example_requires_verified_email() {
+    let mut server = Server::start(
+        "full",
+        &[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("FASTAUTH_REQUIRE_VERIFIED_EMAIL", "true"),
+        ],
+    );
+    let client = client();
+    let credentials = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let (status, body) = call(client.post(server.url("/auth/register")).json(&credentials)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body, json!({ "message": "Verification email sent" }));
+    let (status, body) = call(client.post(server.url("/auth/login")).json(&credentials)).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["detail"], "Email not verified");
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}
+
+#[test]
+fn full_example_needs_webhook_url() {
+    let binary = &example_binaries()["full"];
+    let output = Command::new(binary)
+        .env("FASTAUTH_BIND", "127.0.0.1:0")
+        .env("FASTAUTH_SECRET", SECRET)
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("FASTAUTH_EMAIL", "webhook")
+        .env_remove("FASTAUTH_WEBHOOK_URL")
+        .output()
+        .expect("running the example failed");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("FASTAUTH_WEBHOOK_URL is required"),
+        "{stderr}"
+    );
+}

@@ -30,17 +30,17 @@ pub struct User {}
 
 mod sqlite {
     use super::User;
-    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials], name: SqliteAuth }
+    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, MagicLink], name: SqliteAuth }
 }
 
 mod postgres {
     use super::User;
-    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials], name: PgAuth }
+    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials, MagicLink], name: PgAuth }
 }
 
 mod mysql {
     use super::User;
-    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials], name: MySqlAuth }
+    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials, MagicLink], name: MySqlAuth }
 }
 
 type HealthCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use fastauth::mail::{ConsoleTransport, SmtpTransport, WebhookTransport};
 use fastauth::{
     AuthConfig, ClientIpSource, CookieConfig, JwtAlgorithm, LockoutConfig, RateLimit,
     RateLimitConfig, Secret, TokenDelivery,
@@ -150,6 +151,8 @@ impl Settings {
         if let Some(path) = var("FASTAUTH_JWT_PRIVATE_KEY") {
             auth = auth.private_key_pem(private_key(&path, algorithm)?);
         }
+        auth = mail_transport(auth)?
+            .require_verified_email(boolean("FASTAUTH_REQUIRE_VERIFIED_EMAIL", false)?);
 
         let auth = auth
             .lockout(Some(lockout()?))
@@ -319,6 +322,44 @@ fn client_ip() -> Result<ClientIpSource, SettingError> {
     })
 }
 
+/// Sets the mail transport that `FASTAUTH_EMAIL` names: `console` (default; messages on
+/// standard output), `smtp` (to `FASTAUTH_SMTP_URL`, default `smtp://127.0.0.1:1025`) or
+/// `webhook` (to `FASTAUTH_WEBHOOK_URL`, required). `FASTAUTH_EMAIL_FROM` is the SMTP
+/// `From`, default `FastAuth <noreply@localhost>`.
+fn mail_transport(auth: AuthConfig) -> Result<AuthConfig, SettingError> {
+    let transport = var("FASTAUTH_EMAIL").unwrap_or_else(|| "console".to_owned());
+    match transport.to_ascii_lowercase().as_str() {
+        "console" => Ok(auth.mail(ConsoleTransport)),
+        "smtp" => {
+            let url =
+                var("FASTAUTH_SMTP_URL").unwrap_or_else(|| "smtp://127.0.0.1:1025".to_owned());
+            let from = var("FASTAUTH_EMAIL_FROM")
+                .unwrap_or_else(|| "FastAuth <noreply@localhost>".to_owned());
+            let smtp = SmtpTransport::from_url(&url, &from).map_err(|error| {
+                SettingError(format!("FASTAUTH_SMTP_URL or FASTAUTH_EMAIL_FROM: {error}"))
+            })?;
+            Ok(auth.mail(smtp))
+        }
+        "webhook" => {
+            let url = var("FASTAUTH_WEBHOOK_URL").ok_or_else(|| {
+                SettingError(
+                    "FASTAUTH_WEBHOOK_URL is required when FASTAUTH_EMAIL=webhook: set it to \
+                     the URL that receives the JSON POSTs"
+                        .to_owned(),
+                )
+            })?;
+            let webhook = WebhookTransport::new(&url)
+                .map_err(|error| SettingError(format!("FASTAUTH_WEBHOOK_URL: {error}")))?;
+            Ok(auth.mail(webhook))
+        }
+        _ => Err(invalid(
+            "FASTAUTH_EMAIL",
+            &transport,
+            "console, smtp or webhook",
+        )),
+    }
+}
+
 /// Reads `FASTAUTH_TOKEN_DELIVERY`: `bearer` (default, alias `json`) or `cookie`.
 fn token_delivery() -> Result<TokenDelivery, SettingError> {
     let Some(value) = var("FASTAUTH_TOKEN_DELIVERY") else {
@@ -381,22 +422,6 @@ fn reject_unsupported_settings() -> Result<(), SettingError> {
             "{name} is not supported by this version yet: unset it"
         ))
     };
-    if boolean("FASTAUTH_REQUIRE_VERIFIED_EMAIL", false)? {
-        return Err(unsupported("FASTAUTH_REQUIRE_VERIFIED_EMAIL=true"));
-    }
-    if let Some(transport) = var("FASTAUTH_EMAIL") {
-        match transport.to_ascii_lowercase().as_str() {
-            "console" => {}
-            "smtp" | "webhook" => return Err(unsupported("FASTAUTH_EMAIL")),
-            _ => {
-                return Err(invalid(
-                    "FASTAUTH_EMAIL",
-                    &transport,
-                    "console, smtp or webhook",
-                ));
-            }
-        }
-    }
     for name in [
         "GOOGLE_CLIENT_ID",
         "GITHUB_CLIENT_ID",

@@ -96,6 +96,7 @@ impl Provider {
     pub(crate) fn bit(self) -> Option<&'static str> {
         match self {
             Provider::Credentials => Some("CREDENTIALS"),
+            Provider::MagicLink => Some("MAGIC_LINKS"),
             _ => None,
         }
     }

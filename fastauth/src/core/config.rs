@@ -234,6 +234,10 @@ pub struct AuthConfig {
     pub(crate) client_ip: ClientIpSource,
     pub(crate) state_store: Option<Arc<dyn StateStore>>,
     pub(crate) lockout_store: Option<Arc<dyn StateStore>>,
+    pub(crate) mail: Option<crate::mail::SharedTransport>,
+    pub(crate) template_dir: Option<std::path::PathBuf>,
+    pub(crate) require_verified_email: bool,
+    pub(crate) magic_link_ttl: Duration,
 }
 
 /// A private key in PEM. Its `Debug` output never shows the key.
@@ -274,6 +278,10 @@ impl AuthConfig {
             client_ip: ClientIpSource::Socket,
             state_store: None,
             lockout_store: None,
+            mail: None,
+            template_dir: None,
+            require_verified_email: false,
+            magic_link_ttl: Duration::from_secs(15 * 60),
         }
     }
 
@@ -330,6 +338,52 @@ impl AuthConfig {
             .max(self.refresh_ttl)
             .max(self.remember_me_ttl);
         Some(interval.saturating_mul(2).max(longest_token))
+    }
+
+    /// Sets the transport of the e-mails the flows send (verification, password reset,
+    /// address change, magic link, welcome). Without one, tokens are still created and no
+    /// e-mail leaves.
+    pub fn mail(mut self, transport: impl crate::mail::MailTransport) -> Self {
+        self.mail = Some(crate::mail::SharedTransport(std::sync::Arc::new(transport)));
+        self
+    }
+
+    /// Sets a transport shared with other code, as [`AuthConfig::mail`] does.
+    pub fn mail_shared(
+        mut self,
+        transport: std::sync::Arc<dyn crate::mail::MailTransport>,
+    ) -> Self {
+        self.mail = Some(crate::mail::SharedTransport(transport));
+        self
+    }
+
+    /// Names a directory whose template files replace the built-in ones of the same name
+    /// (`verification.jinja2`, `verification.txt.jinja2`, ...). Missing files stay built in.
+    pub fn template_dir(mut self, directory: impl Into<std::path::PathBuf>) -> Self {
+        self.template_dir = Some(directory.into());
+        self
+    }
+
+    /// Requires a verified address before any sign-in: registration then issues no tokens
+    /// and sends the verification e-mail, and login of an unverified account fails
+    /// with `403 Email not verified`. Off by default.
+    pub fn require_verified_email(mut self, required: bool) -> Self {
+        self.require_verified_email = required;
+        self
+    }
+
+    /// Sets the lifetime of magic links; 15 minutes by default.
+    pub fn magic_link_ttl(mut self, ttl: Duration) -> Self {
+        self.magic_link_ttl = ttl;
+        self
+    }
+
+    /// Returns the base URL that e-mailed links start with: the configured one without a
+    /// trailing `/`, else `http://localhost:8000`.
+    pub fn link_base(&self) -> &str {
+        self.base_url
+            .as_deref()
+            .map_or("http://localhost:8000", |url| url.trim_end_matches('/'))
     }
 
     /// Adds `roles` and `permissions` arrays to every token, for guards that read only the
@@ -481,7 +535,16 @@ impl AuthConfig {
                 format!("`{prefix}` must start with `/` and not end with `/`, like `/auth`"),
             ));
         }
+        if let Some(directory) = &self.template_dir
+            && !directory.is_dir()
+        {
+            return Err(ConfigError::new(
+                "template_dir",
+                format!("{} is not a directory", directory.display()),
+            ));
+        }
         for (setting, ttl) in [
+            ("magic_link_ttl", self.magic_link_ttl),
             ("access_ttl", self.access_ttl),
             ("refresh_ttl", self.refresh_ttl),
             ("remember_me_ttl", self.remember_me_ttl),

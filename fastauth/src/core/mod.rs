@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod hooks;
 pub mod keys;
 pub mod limits;
+pub(crate) mod one_time;
 pub mod password;
 pub mod rbac;
 pub mod security;
@@ -98,6 +99,36 @@ pub enum AuthError {
         /// The time until the window ends.
         retry_after: std::time::Duration,
     },
+    /// A verification token is unknown, expired, used, or of another kind.
+    #[error("invalid or expired verification token")]
+    InvalidVerificationToken,
+    /// A password-reset token is unknown, expired, used, or of another kind.
+    #[error("invalid or expired reset token")]
+    InvalidResetToken,
+    /// An address-change token is unknown, expired, used, or of another kind.
+    #[error("invalid or expired token")]
+    InvalidOneTimeToken,
+    /// The current password sent to change it is wrong, or the account has none.
+    #[error("current password is incorrect")]
+    CurrentPasswordIncorrect,
+    /// The password sent to confirm an account change is wrong, or the account has none.
+    #[error("password is incorrect")]
+    PasswordIncorrect,
+    /// Another account holds the address.
+    #[error("email is already in use")]
+    EmailInUse,
+    /// A password-less account must have signed in recently to delete itself.
+    #[error("please sign in again to confirm")]
+    SignInAgain,
+    /// A magic link is unknown, expired, used, or its account is gone.
+    #[error("invalid or expired magic link")]
+    InvalidMagicLink,
+    /// A magic link's account is deactivated.
+    #[error("account is inactive")]
+    AccountInactive,
+    /// Verification-required mode: the account's address is not verified.
+    #[error("email not verified")]
+    EmailNotVerified,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

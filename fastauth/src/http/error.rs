@@ -153,6 +153,24 @@ impl From<AuthError> for ApiError {
             AuthError::RateLimited { retry_after } => {
                 Self::too_many_requests("Too many requests", retry_after)
             }
+            AuthError::InvalidVerificationToken => {
+                Self::new(S::BAD_REQUEST, "Invalid or expired verification token")
+            }
+            AuthError::InvalidResetToken => {
+                Self::new(S::BAD_REQUEST, "Invalid or expired reset token")
+            }
+            AuthError::InvalidOneTimeToken => Self::new(S::BAD_REQUEST, "Invalid or expired token"),
+            AuthError::CurrentPasswordIncorrect => {
+                Self::new(S::BAD_REQUEST, "Current password is incorrect")
+            }
+            AuthError::PasswordIncorrect => Self::new(S::BAD_REQUEST, "Password is incorrect"),
+            AuthError::EmailInUse => Self::new(S::CONFLICT, "Email is already in use"),
+            AuthError::SignInAgain => Self::new(S::BAD_REQUEST, "Please sign in again to confirm"),
+            AuthError::InvalidMagicLink => {
+                Self::new(S::UNAUTHORIZED, "Invalid or expired magic link")
+            }
+            AuthError::AccountInactive => Self::new(S::UNAUTHORIZED, "Account is inactive"),
+            AuthError::EmailNotVerified => Self::new(S::FORBIDDEN, "Email not verified"),
             AuthError::Store(StoreError::RolesNotSupported) => {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }

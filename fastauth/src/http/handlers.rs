@@ -13,7 +13,7 @@ use super::body::{Fields, JsonBody};
 use super::delivery::{check_csrf, clear_cookies, sign_in_response};
 use super::error::ApiError;
 use super::extract::{CurrentUser, cookie};
-use crate::auth::{Auth, ClientInfo, Registration};
+use crate::auth::{Auth, ClientInfo, Registered, Registration};
 use crate::core::cookies::TokenDelivery;
 use crate::core::limits::LimitedRoute;
 use crate::core::rbac::DeclaredRoles;
@@ -92,12 +92,18 @@ pub(super) async fn register<U: AuthUser, S: Store<U>, const P: u32, R: Declared
         name,
         extra,
     };
-    let sign_in = auth.register(registration, &client).await?;
-    Ok(sign_in_response(
-        auth.config(),
-        StatusCode::CREATED,
-        &sign_in,
-    ))
+    match auth.register(registration, &client).await? {
+        Registered::SignedIn(sign_in) => Ok(sign_in_response(
+            auth.config(),
+            StatusCode::CREATED,
+            &sign_in,
+        )),
+        Registered::VerificationSent { .. } => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "message": "Verification email sent" })),
+        )
+            .into_response()),
+    }
 }
 
 /// Deserialises the struct's `#[auth(register)]` fields from the body, or describes the

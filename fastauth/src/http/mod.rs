@@ -1,5 +1,6 @@
 //! The HTTP layer: the router, its handlers, the extractors and the error responses.
 
+mod account;
 pub mod body;
 mod delivery;
 pub mod error;
@@ -7,13 +8,14 @@ pub mod extract;
 pub mod guard;
 mod handlers;
 mod jwks;
+mod mail_routes;
 mod roles;
 mod sessions;
 
 pub use jwks::JWKS_PATH;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::auth::Auth;
 use crate::core::rbac::DeclaredRoles;
@@ -32,6 +34,48 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .route("/me", get(handlers::me::<U, S, P, R>))
             .route("/logout", post(handlers::logout::<U, S, P, R>))
             .route("/refresh", post(handlers::refresh::<U, S, P, R>))
+            .route(
+                "/request-verify-email",
+                post(mail_routes::request_verify_email::<U, S, P, R>),
+            )
+            // An explicit HEAD, because axum would otherwise run the GET handler for it and a
+            // mail scanner's HEAD would redeem the token.
+            .route(
+                "/verify-email",
+                get(mail_routes::verify_email_get::<U, S, P, R>)
+                    .head(mail_routes::head_link)
+                    .post(mail_routes::verify_email_post::<U, S, P, R>),
+            )
+            .route(
+                "/forgot-password",
+                post(mail_routes::forgot_password::<U, S, P, R>),
+            )
+            .route(
+                "/reset-password",
+                post(mail_routes::reset_password::<U, S, P, R>),
+            )
+            .route(
+                "/account/profile",
+                get(account::get_profile::<U, S, P, R>).merge(put(account::update_profile::<
+                    U,
+                    S,
+                    P,
+                    R,
+                >)),
+            )
+            .route(
+                "/account/change-password",
+                post(account::change_password::<U, S, P, R>),
+            )
+            .route(
+                "/account/change-email",
+                post(account::change_email::<U, S, P, R>),
+            )
+            .route(
+                "/account/confirm-email-change",
+                get(account::confirm_email_change::<U, S, P, R>).head(mail_routes::head_link),
+            )
+            .route("/account", delete(account::delete_account::<U, S, P, R>))
             .route(
                 "/token/introspect",
                 post(sessions::introspect::<U, S, P, R>),
@@ -65,6 +109,18 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             routes = routes
                 .route("/register", post(handlers::register::<U, S, P, R>))
                 .route("/login", post(handlers::login::<U, S, P, R>));
+        }
+        if Self::has_provider(crate::provider::MAGIC_LINKS) {
+            routes = routes
+                .route(
+                    "/magic-links/login",
+                    post(mail_routes::magic_link_login::<U, S, P, R>),
+                )
+                .route(
+                    "/magic-links/callback",
+                    get(mail_routes::magic_link_callback::<U, S, P, R>)
+                        .head(mail_routes::head_link),
+                );
         }
         let mut routes = if prefix.is_empty() {
             routes

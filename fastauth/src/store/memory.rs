@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 
 use super::{
-    KeyStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError,
-    StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore,
+    KeyStore, OneTimeKind, OneTimeToken, RoleRecord, RoleStore, SessionRecord, SessionStore, Store,
+    StoreError, StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore,
 };
 use crate::user::{AuthUser, NewUser};
 
@@ -19,12 +19,22 @@ struct RefreshToken {
     expires_at: OffsetDateTime,
 }
 
+struct StoredOneTime {
+    kind: OneTimeKind,
+    token: OneTimeToken,
+    expires_at: OffsetDateTime,
+}
+
 struct State<U> {
     users: HashMap<String, UserRecord<U>>,
     /// Normalised address to user id.
     emails: HashMap<String, String>,
     sessions: HashMap<String, SessionRecord>,
     refresh_tokens: HashMap<String, RefreshToken>,
+    /// SHA-256 of a raw one-time token to the token.
+    one_time_tokens: HashMap<String, StoredOneTime>,
+    /// SHA-256 of a raw magic-link token to the address without an account, and expiry.
+    pending_magic_links: HashMap<String, (String, OffsetDateTime)>,
     /// Role name to its permissions.
     roles: BTreeMap<String, BTreeSet<String>>,
     /// User id to the names of their roles.
@@ -93,6 +103,8 @@ impl<U> MemoryStore<U> {
                 emails: HashMap::new(),
                 sessions: HashMap::new(),
                 refresh_tokens: HashMap::new(),
+                one_time_tokens: HashMap::new(),
+                pending_magic_links: HashMap::new(),
                 roles: BTreeMap::new(),
                 user_roles: HashMap::new(),
                 signing_keys: HashMap::new(),
@@ -175,6 +187,71 @@ impl<U: AuthUser> UserStore<U> for MemoryStore<U> {
         }
         Ok(())
     }
+
+    async fn clear_password_hash(&self, user_id: &str) -> Result<(), StoreError> {
+        if let Some(record) = self.lock().users.get_mut(user_id) {
+            record.core.password_hash = None;
+        }
+        Ok(())
+    }
+
+    async fn set_email_verified(&self, user_id: &str, verified: bool) -> Result<(), StoreError> {
+        if let Some(record) = self.lock().users.get_mut(user_id) {
+            record.core.email_verified = verified;
+        }
+        Ok(())
+    }
+
+    async fn update_email(&self, user_id: &str, email: &str) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state
+            .emails
+            .get(email)
+            .is_some_and(|owner| owner != user_id)
+        {
+            return Err(StoreError::DuplicateEmail);
+        }
+        let Some(record) = state.users.get_mut(user_id) else {
+            return Ok(());
+        };
+        let old = std::mem::replace(&mut record.core.email, email.to_owned());
+        record.core.email_verified = true;
+        state.emails.remove(&old);
+        state.emails.insert(email.to_owned(), user_id.to_owned());
+        Ok(())
+    }
+
+    async fn update_profile(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if let Some(record) = self.lock().users.get_mut(user_id) {
+            if let Some(name) = name {
+                record.core.name = Some(name.to_owned());
+            }
+            if let Some(image) = image {
+                record.core.image = Some(image.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let Some(record) = state.users.remove(user_id) else {
+            return Ok(false);
+        };
+        state.emails.remove(&record.core.email);
+        state.sessions.retain(|_, s| s.user_id != user_id);
+        state.refresh_tokens.retain(|_, t| t.user_id != user_id);
+        state
+            .one_time_tokens
+            .retain(|_, t| t.token.user_id != user_id);
+        state.user_roles.remove(user_id);
+        Ok(true)
+    }
 }
 
 impl<U: AuthUser> SessionStore for MemoryStore<U> {
@@ -240,6 +317,84 @@ impl<U: AuthUser> SessionStore for MemoryStore<U> {
 }
 
 impl<U: AuthUser> TokenStore for MemoryStore<U> {
+    async fn create_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        token: &OneTimeToken,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let now = OffsetDateTime::now_utc();
+        state.one_time_tokens.retain(|_, t| t.expires_at > now);
+        let stored = StoredOneTime {
+            kind,
+            token: token.clone(),
+            expires_at,
+        };
+        state.one_time_tokens.insert(token_hash.to_owned(), stored);
+        Ok(())
+    }
+
+    async fn consume_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        now: OffsetDateTime,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        let mut state = self.lock();
+        let live = state
+            .one_time_tokens
+            .get(token_hash)
+            .is_some_and(|t| t.kind == kind && t.expires_at > now);
+        if !live {
+            return Ok(None);
+        }
+        Ok(state.one_time_tokens.remove(token_hash).map(|t| t.token))
+    }
+
+    async fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let now = OffsetDateTime::now_utc();
+        state
+            .pending_magic_links
+            .retain(|_, (_, expiry)| *expiry > now);
+        state
+            .pending_magic_links
+            .insert(token_hash.to_owned(), (email.to_owned(), expires_at));
+        Ok(())
+    }
+
+    async fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let mut state = self.lock();
+        match state.pending_magic_links.remove(token_hash) {
+            Some((email, expires_at)) if expires_at > now => Ok(Some(email)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn delete_one_time_tokens(
+        &self,
+        user_id: &str,
+        kind: OneTimeKind,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let before = state.one_time_tokens.len();
+        state
+            .one_time_tokens
+            .retain(|_, t| !(t.token.user_id == user_id && t.kind == kind));
+        Ok((before - state.one_time_tokens.len()) as u64)
+    }
+
     async fn record_refresh_token(
         &self,
         jti: &str,

@@ -164,6 +164,39 @@ pub trait UserStore<U: AuthUser>: Send + Sync + 'static {
         user_id: &str,
         password_hash: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes a user's password, so that only the other sign-in methods remain.
+    fn clear_password_hash(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets whether a user's address is verified.
+    fn set_email_verified(
+        &self,
+        user_id: &str,
+        verified: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces a user's address by a normalised, verified one. Fails with
+    /// [`StoreError::DuplicateEmail`] when another account has it.
+    fn update_email(
+        &self,
+        user_id: &str,
+        email: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets the display name and the avatar URL; `None` leaves a column unchanged.
+    fn update_profile(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes a user and everything attached to them: sessions, tokens of every kind and
+    /// role assignments. `false` when there was no such user.
+    fn delete_user(&self, user_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Persists sessions.
@@ -204,8 +237,90 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
-/// Persists the refresh-token allowlist: the `jti` of every refresh token still usable.
+/// The purpose of a one-time token, stored as FastAuth's `token_type` tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OneTimeKind {
+    /// Proves the account's address: `verification`.
+    Verification,
+    /// Sets a new password: `password_reset`.
+    PasswordReset,
+    /// Moves the account to a new address: `email_change`.
+    EmailChange,
+    /// Signs in from an e-mailed link: `magic_link_login_request`.
+    MagicLink,
+}
+
+impl OneTimeKind {
+    /// Returns the `token_type` tag that FastAuth stores for this kind.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Self::Verification => "verification",
+            Self::PasswordReset => "password_reset",
+            Self::EmailChange => "email_change",
+            Self::MagicLink => "magic_link_login_request",
+        }
+    }
+}
+
+/// A stored one-time token, as its redemption returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    /// The owner's user id.
+    pub user_id: String,
+    /// The address the token carries: the new address of an e-mail change. `None` for the
+    /// other kinds.
+    pub email: Option<String>,
+}
+
+/// Persists the refresh-token allowlist (the `jti` of every refresh token still usable)
+/// and the one-time tokens of the e-mailed links.
+///
+/// One-time tokens are stored under the lower-case hex SHA-256 of the raw token, never the
+/// raw token itself.
 pub trait TokenStore: Send + Sync + 'static {
+    /// Stores a one-time token under `token_hash`, and purges the expired tokens of the same
+    /// user and kind.
+    fn create_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        token: &OneTimeToken,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes an unexpired one-time token of `kind` and returns it. Of several concurrent
+    /// calls with one hash, exactly one gets `Some`.
+    fn consume_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<OneTimeToken>, StoreError>> + Send;
+
+    /// Stores a magic link requested for an address that has no account yet, keyed by the
+    /// token's hash, and purges expired ones. The account is created when the link is used.
+    fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes an unexpired pending magic link and returns its normalised address. Of
+    /// several concurrent calls with one hash, exactly one gets `Some`.
+    fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Deletes every one-time token of `kind` of a user and returns how many there were.
+    fn delete_one_time_tokens(
+        &self,
+        user_id: &str,
+        kind: OneTimeKind,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Records a newly issued refresh token.
     fn record_refresh_token(
         &self,

@@ -1,13 +1,15 @@
 //! Every scenario of the HTTP surface this version serves (`/auth/register`, `/login`,
-//! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, cookie delivery with its CSRF check,
-//! asymmetric signing keys and `/.well-known/jwks.json`, lifecycle hooks, the security
-//! events written by the SQL audit sink,
-//! an application route behind `CurrentUser` and one behind `AccessClaims`), each run on
-//! SQLite, PostgreSQL and MariaDB.
+//! `/refresh`, `/logout`, `/me`, `/sessions`, `/token`, the e-mailed flows, `/account`,
+//! `/magic-links`, cookie delivery with its CSRF check, asymmetric signing keys and
+//! `/.well-known/jwks.json`, lifecycle hooks, the security events written by the SQL audit
+//! sink, lockout and rate limits, an application route behind `CurrentUser` and one behind
+//! `AccessClaims`), each run on SQLite, PostgreSQL and MariaDB. E-mails go to an in-memory
+//! `Outbox`; `tests/mail.rs` covers the real transports.
 //!
 //! Each test gets a database of its own (see `fastauth_tests::db`). PostgreSQL and MariaDB
 //! must be running: a test fails, never skips, when its server is unreachable.
 
+mod account;
 mod bodies;
 mod cookies;
 mod hooks;
@@ -15,6 +17,8 @@ mod jwks;
 mod limits;
 mod login;
 mod logout;
+mod magic_links;
+mod mail_flows;
 mod me;
 mod refresh;
 mod register;
@@ -130,6 +134,29 @@ on_every_database! {
     jwks::scheduled_key_signs_later,
     routing::unknown_route_not_found,
     routing::wrong_method_not_allowed,
+    mail_flows::register_sends_welcome,
+    mail_flows::verify_email_by_link,
+    mail_flows::verify_email_rejects_bad_tokens,
+    mail_flows::verify_email_concurrent_single_winner,
+    mail_flows::request_verify_email_anonymous,
+    mail_flows::forgot_password_same_answer,
+    mail_flows::reset_password_flow,
+    mail_flows::reset_password_rejects_bad_tokens,
+    mail_flows::verification_required_mode,
+    magic_links::magic_link_signs_in,
+    magic_links::magic_link_defers_sign_up,
+    magic_links::magic_link_drops_unverified_password,
+    magic_links::magic_link_keeps_verified_password,
+    magic_links::magic_link_rejects_expired_and_inactive,
+    magic_links::magic_link_concurrent_single_winner,
+    account::profile_read_and_update,
+    account::change_password_ends_sessions,
+    account::change_email_with_confirmation,
+    account::change_email_rechecked_at_confirmation,
+    account::delete_account_removes_everything,
+    account::delete_account_without_password,
+    account::delete_account_clears_cookies,
+    account::delete_account_needs_recent_sign_in,
 }
 
 /// Instantiates every listed lockout and rate-limit scenario once per place its counters

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::{
-    KeyStore, RoleRecord, RoleStore, SessionRecord, SessionStore, Store, StoreError,
-    StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore, sorted_unique,
+    KeyStore, OneTimeKind, OneTimeToken, RoleRecord, RoleStore, SessionRecord, SessionStore, Store,
+    StoreError, StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore, sorted_unique,
 };
 use crate::user::{AuthUser, NewUser, RowValues, StandardField, Value};
 
@@ -258,6 +258,63 @@ impl<U: AuthUser, D: Dialect> UserStore<U> for SqlStore<U, D> {
         D::execute(&self.pool, &self.statements.update_password, &args).await?;
         Ok(())
     }
+
+    async fn clear_password_hash(&self, user_id: &str) -> Result<(), StoreError> {
+        let args = [now_value(), text(user_id)];
+        let sql = &self.statements.user_updates.clear_password;
+        D::execute(&self.pool, sql, &args).await?;
+        Ok(())
+    }
+
+    async fn set_email_verified(&self, user_id: &str, verified: bool) -> Result<(), StoreError> {
+        let args = [Value::Bool(verified), now_value(), text(user_id)];
+        let sql = &self.statements.user_updates.set_email_verified;
+        D::execute(&self.pool, sql, &args).await?;
+        Ok(())
+    }
+
+    async fn update_email(&self, user_id: &str, email: &str) -> Result<(), StoreError> {
+        let args = [text(email), Value::Bool(true), now_value(), text(user_id)];
+        let sql = &self.statements.user_updates.update_email;
+        match D::execute(&self.pool, sql, &args).await {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error) => Err(StoreError::DuplicateEmail),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn update_profile(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let args = [opt_text(name), opt_text(image), now_value(), text(user_id)];
+        let sql = &self.statements.user_updates.update_profile;
+        D::execute(&self.pool, sql, &args).await?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        if self.find_user_by_id(user_id).await?.is_none() {
+            return Ok(false);
+        }
+        let args = [text(user_id)];
+        let statements: Vec<(&Arc<str>, &[Value])> = self
+            .statements
+            .user_updates
+            .delete
+            .iter()
+            .map(|sql| (sql, &args[..]))
+            .collect();
+        D::execute_in_transaction(&self.pool, &statements).await?;
+        Ok(true)
+    }
+}
+
+/// Returns the current time as a stored timestamp.
+fn now_value() -> Value {
+    Value::Timestamp(dialect::truncate_to_micros(OffsetDateTime::now_utc()))
 }
 
 impl<U: AuthUser, D: Dialect> SessionStore for SqlStore<U, D> {
@@ -324,6 +381,114 @@ impl<U: AuthUser, D: Dialect> SessionStore for SqlStore<U, D> {
 }
 
 impl<U: AuthUser, D: Dialect> TokenStore for SqlStore<U, D> {
+    async fn create_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        token: &OneTimeToken,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let statements = &self.statements.one_time;
+        let now = now_value();
+        let purge = [text(&token.user_id), text(kind.tag()), now.clone()];
+        D::execute(&self.pool, &statements.purge, &purge).await?;
+
+        let raw_data = match &token.email {
+            Some(email) => Value::Text(serde_json::json!({ "email": email }).to_string()),
+            None => Value::Null,
+        };
+        let args = [
+            text(token_hash),
+            text(&token.user_id),
+            text(kind.tag()),
+            raw_data,
+            Value::Timestamp(dialect::truncate_to_micros(expires_at)),
+            now,
+        ];
+        D::execute(&self.pool, &statements.insert, &args).await?;
+        Ok(())
+    }
+
+    async fn consume_one_time_token(
+        &self,
+        token_hash: &str,
+        kind: OneTimeKind,
+        now: OffsetDateTime,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        let statements = &self.statements.one_time;
+        let args = [text(token_hash), text(kind.tag()), Value::Timestamp(now)];
+        let types = [crate::user::SqlType::Text, crate::user::SqlType::Text];
+        let Some(row) = D::fetch_optional(&self.pool, &statements.find, &args, &types).await?
+        else {
+            return Ok(None);
+        };
+        // The read and the DELETE are two statements, but only the DELETE decides: the
+        // database serialises concurrent deletes of one row, so exactly one caller sees a
+        // row count of 1 and gets the token.
+        let deleted = D::execute(&self.pool, &statements.delete, &args).await?;
+        if deleted != 1 {
+            return Ok(None);
+        }
+        let mut columns = row.into_iter();
+        let (Some(Value::Text(user_id)), email) = (columns.next(), columns.next()) else {
+            return Err(StoreError::Schema(
+                "a one-time token row has an unexpected shape".to_owned(),
+            ));
+        };
+        let email = match email {
+            Some(Value::Text(email)) => Some(email),
+            _ => None,
+        };
+        Ok(Some(OneTimeToken { user_id, email }))
+    }
+
+    async fn create_pending_magic_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let statements = &self.statements.one_time;
+        let now = now_value();
+        D::execute(
+            &self.pool,
+            &statements.purge_pending,
+            std::slice::from_ref(&now),
+        )
+        .await?;
+        let expires_at = Value::Timestamp(dialect::truncate_to_micros(expires_at));
+        let args = [text(token_hash), text(email), expires_at, now];
+        D::execute(&self.pool, &statements.insert_pending, &args).await?;
+        Ok(())
+    }
+
+    async fn consume_pending_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let statements = &self.statements.one_time;
+        let args = [text(token_hash), Value::Timestamp(now)];
+        let types = [crate::user::SqlType::Text];
+        let row = D::fetch_optional(&self.pool, &statements.find_pending, &args, &types).await?;
+        let Some(Value::Text(email)) = row.and_then(|row| row.into_iter().next()) else {
+            return Ok(None);
+        };
+        // As for the other one-time tokens, the DELETE's row count picks the one winner.
+        let deleted = D::execute(&self.pool, &statements.delete_pending, &args).await?;
+        Ok((deleted == 1).then_some(email))
+    }
+
+    async fn delete_one_time_tokens(
+        &self,
+        user_id: &str,
+        kind: OneTimeKind,
+    ) -> Result<u64, StoreError> {
+        let args = [text(user_id), text(kind.tag())];
+        let sql = &self.statements.one_time.delete_of_user;
+        Ok(D::execute(&self.pool, sql, &args).await?)
+    }
+
     async fn record_refresh_token(
         &self,
         jti: &str,

@@ -8,6 +8,9 @@ use crate::user::{SqlType, StandardField, UserSchema};
 
 const SESSIONS: &str = "fastauth_sessions";
 const TOKENS: &str = "fastauth_tokens";
+/// Magic links requested for addresses without an account. `fastauth_tokens.user_id`
+/// references a user, so these rows cannot live there.
+const PENDING_MAGIC_LINKS: &str = "fastauth_pending_magic_links";
 const REFRESH_KIND: &str = "refresh_jti";
 const ROLES: &str = "fastauth_roles";
 const ROLE_PERMISSIONS: &str = "fastauth_role_permissions";
@@ -39,6 +42,8 @@ pub(super) struct Statements {
     pub(super) find_refresh: Arc<str>,
     pub(super) revoke_session_refresh: Arc<str>,
     pub(super) revoke_user_refresh: Arc<str>,
+    pub(super) one_time: OneTimeStatements,
+    pub(super) user_updates: UserUpdateStatements,
     pub(super) roles: RoleStatements,
     pub(super) keys: KeyStatements,
     pub(super) create_tables: Vec<Arc<str>>,
@@ -194,6 +199,8 @@ impl Statements {
                 "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = '{REFRESH_KIND}'",
                 p(1)
             )),
+            one_time: OneTimeStatements::render(kind),
+            user_updates: UserUpdateStatements::render(schema, kind),
             roles: RoleStatements::render(kind),
             keys: KeyStatements::render(kind),
             create_tables: create_tables(schema, kind),
@@ -201,6 +208,147 @@ impl Statements {
             add_domain_columns: add_domain_columns(schema, kind),
             domain_columns: domain,
         })
+    }
+}
+
+/// The statements on one-time tokens: rows of `fastauth_tokens` keyed by the SHA-256 of
+/// the raw token, whose `raw_data` contains `{"email": ...}` for an e-mail change.
+#[derive(Debug)]
+pub(super) struct OneTimeStatements {
+    pub(super) insert: Arc<str>,
+    pub(super) purge: Arc<str>,
+    pub(super) find: Arc<str>,
+    pub(super) delete: Arc<str>,
+    pub(super) delete_of_user: Arc<str>,
+    pub(super) insert_pending: Arc<str>,
+    pub(super) purge_pending: Arc<str>,
+    pub(super) find_pending: Arc<str>,
+    pub(super) delete_pending: Arc<str>,
+}
+
+impl OneTimeStatements {
+    fn render(kind: DialectKind) -> Self {
+        let p = |n| kind.placeholder(n);
+        let email = kind.json_text("raw_data", "email");
+        Self {
+            insert: arc(format!(
+                "INSERT INTO {TOKENS} (token, user_id, token_type, raw_data, expires_at, \
+                 created_at) VALUES ({}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                kind.json_placeholder(4),
+                p(5),
+                p(6)
+            )),
+            purge: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = {} \
+                 AND expires_at <= {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            find: arc(format!(
+                "SELECT user_id, {email} FROM {TOKENS} \
+                 WHERE token = {} AND token_type = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            delete: arc(format!(
+                "DELETE FROM {TOKENS} WHERE token = {} AND token_type = {} AND expires_at > {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            delete_of_user: arc(format!(
+                "DELETE FROM {TOKENS} WHERE user_id = {} AND token_type = {}",
+                p(1),
+                p(2)
+            )),
+            insert_pending: arc(format!(
+                "INSERT INTO {PENDING_MAGIC_LINKS} (token, email, expires_at, created_at) \
+                 VALUES ({}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            purge_pending: arc(format!(
+                "DELETE FROM {PENDING_MAGIC_LINKS} WHERE expires_at <= {}",
+                p(1)
+            )),
+            find_pending: arc(format!(
+                "SELECT email FROM {PENDING_MAGIC_LINKS} WHERE token = {} AND expires_at > {}",
+                p(1),
+                p(2)
+            )),
+            delete_pending: arc(format!(
+                "DELETE FROM {PENDING_MAGIC_LINKS} WHERE token = {} AND expires_at > {}",
+                p(1),
+                p(2)
+            )),
+        }
+    }
+}
+
+/// The statements that change or delete one user.
+#[derive(Debug)]
+pub(super) struct UserUpdateStatements {
+    pub(super) clear_password: Arc<str>,
+    pub(super) set_email_verified: Arc<str>,
+    pub(super) update_email: Arc<str>,
+    pub(super) update_profile: Arc<str>,
+    /// Run in order in one transaction: the dependent rows, then the user. Tables that
+    /// Python FastAuth created have no `ON DELETE CASCADE`, so the rows go explicitly.
+    pub(super) delete: [Arc<str>; 4],
+}
+
+impl UserUpdateStatements {
+    fn render(schema: &UserSchema, kind: DialectKind) -> Self {
+        let t = schema.table;
+        let p = |n| kind.placeholder(n);
+        let col = |f: StandardField| schema.column_of(f);
+        let id = col(StandardField::Id);
+        let updated = col(StandardField::UpdatedAt);
+        let verified = col(StandardField::EmailVerified);
+        let (name, image) = (col(StandardField::Name), col(StandardField::Image));
+        Self {
+            clear_password: arc(format!(
+                "UPDATE {t} SET {} = NULL, {updated} = {} WHERE {id} = {}",
+                col(StandardField::PasswordHash),
+                p(1),
+                p(2)
+            )),
+            set_email_verified: arc(format!(
+                "UPDATE {t} SET {verified} = {}, {updated} = {} WHERE {id} = {}",
+                p(1),
+                p(2),
+                p(3)
+            )),
+            update_email: arc(format!(
+                "UPDATE {t} SET {} = {}, {verified} = {}, {updated} = {} WHERE {id} = {}",
+                col(StandardField::Email),
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            update_profile: arc(format!(
+                "UPDATE {t} SET {name} = COALESCE({}, {name}), {image} = COALESCE({}, {image}), \
+                 {updated} = {} WHERE {id} = {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            )),
+            delete: [
+                arc(format!("DELETE FROM {USER_ROLES} WHERE user_id = {}", p(1))),
+                arc(format!("DELETE FROM {SESSIONS} WHERE user_id = {}", p(1))),
+                arc(format!("DELETE FROM {TOKENS} WHERE user_id = {}", p(1))),
+                arc(format!("DELETE FROM {t} WHERE {id} = {}", p(1))),
+            ],
+        }
     }
 }
 
@@ -457,6 +605,12 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
         }
     }
 
+    let pending = vec![
+        format!("token {key} NOT NULL PRIMARY KEY"),
+        format!("email {key} NOT NULL"),
+        format!("expires_at {ts} NOT NULL"),
+        format!("created_at {ts} NOT NULL"),
+    ];
     let (role_permissions, user_roles) = role_tables(kind, &references);
     let mut statements = vec![
         create_table(t, &users),
@@ -474,6 +628,7 @@ fn create_tables(schema: &UserSchema, kind: DialectKind) -> Vec<Arc<str>> {
                 format!("active_from {ts} NOT NULL"),
             ],
         ),
+        create_table(PENDING_MAGIC_LINKS, &pending),
     ];
     if !mysql {
         let email = col(StandardField::Email);
