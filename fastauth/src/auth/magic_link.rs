@@ -9,9 +9,13 @@ use super::{Auth, CORE, ClientInfo, SECURITY, SignIn};
 use crate::core::AuthError;
 use crate::core::one_time;
 use crate::core::rbac::DeclaredRoles;
+use crate::core::security::{SecurityEvent, SecurityEventKind as Kind};
 use crate::mail::MailKind;
 use crate::store::{OneTimeKind, OneTimeToken, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
+
+/// The provider name that hooks and security events receive for magic-link sign-ins.
+const MAGIC_LINK: &str = "magic_link";
 
 impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
     /// E-mails a sign-in link to `email` (normalised). An active account gets a link bound
@@ -57,6 +61,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let url = self.link("/magic-links/callback", &token.raw);
         let context = context! { name, url, expires_in_minutes => ttl.as_secs() / 60 };
         self.send_mail(MailKind::MagicLink, email, &user_id, context);
+        self.hooks().magic_link_sent(email, record.as_ref()).await?;
         tracing::info!(
             target: CORE,
             user_id = (!user_id.is_empty()).then_some(user_id.as_str()),
@@ -83,9 +88,24 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if !record.core.email_verified {
             self.verify_by_magic_link(&mut record).await?;
         }
+        if !self.hooks().allow_signin(&record, MAGIC_LINK).await? {
+            let event = SecurityEvent::new(Kind::SignInFailed)
+                .user(&record.core.id)
+                .provider(MAGIC_LINK)
+                .reason("rejected by the allow_signin hook");
+            self.security_events().emit(event).await;
+            return Err(AuthError::LinkSignInNotAllowed);
+        }
         let sign_in = self
             .start_session(&record, self.inner.config.refresh_ttl, client)
             .await?;
+        let event = SecurityEvent::new(Kind::SignInSucceeded)
+            .user(&sign_in.user_id)
+            .session(Some(&sign_in.session_id))
+            .provider(MAGIC_LINK);
+        self.security_events().emit(event).await;
+        // After the pair is issued, as the contract orders it for magic links.
+        self.hooks().signin(&record, MAGIC_LINK).await?;
         tracing::info!(
             target: CORE,
             user_id = %sign_in.user_id,
@@ -144,19 +164,28 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             ))
         })?;
         let user = U::new_user(&standard, register).map_err(StoreError::from)?;
-        match store.create_user(&user, &standard).await {
+        let created = match store.create_user(&user, &standard).await {
             // Created concurrently by another request: sign in to that account.
-            Err(StoreError::DuplicateEmail) => {}
+            Err(StoreError::DuplicateEmail) => false,
             other => {
                 other?;
                 tracing::info!(target: CORE, user_id = %standard.id, "user created by magic link");
                 self.grant_admin_on_signup(&standard).await?;
+                true
             }
-        }
-        store
+        };
+        let record = store
             .find_user_by_email(&standard.email)
             .await?
-            .ok_or(AuthError::InvalidMagicLink)
+            .ok_or(AuthError::InvalidMagicLink)?;
+        if created {
+            let event = SecurityEvent::new(Kind::AccountCreated)
+                .user(&record.core.id)
+                .provider(MAGIC_LINK);
+            self.security_events().emit(event).await;
+            self.hooks().signup(&record).await?;
+        }
+        Ok(record)
     }
 
     /// Marks the address verified. An unverified password was set by the person who
@@ -181,6 +210,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         store.set_email_verified(&user_id, true).await?;
         record.core.email_verified = true;
         tracing::info!(target: CORE, user_id = %record.core.id, "email verified by magic link");
+        self.hooks().email_verify(record).await?;
         Ok(())
     }
 }

@@ -6,9 +6,11 @@ use time::OffsetDateTime;
 
 use super::{Auth, CORE, SECURITY};
 use crate::core::AuthError;
+use crate::core::limits;
 use crate::core::one_time;
 use crate::core::password::Verified;
 use crate::core::rbac::DeclaredRoles;
+use crate::core::security::{SecurityEvent, SecurityEventKind as Kind};
 use crate::mail::MailKind;
 use crate::store::{OneTimeKind, OneTimeToken, Store, StoreError, UserCore};
 use crate::user::AuthUser;
@@ -52,11 +54,13 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .await?
             .ok_or(AuthError::InvalidVerificationToken)?;
         let store = &self.inner.store;
-        if store.find_user_by_id(&token.user_id).await?.is_none() {
+        let Some(mut record) = store.find_user_by_id(&token.user_id).await? else {
             return Err(AuthError::InvalidVerificationToken);
-        }
+        };
         store.set_email_verified(&token.user_id, true).await?;
+        record.core.email_verified = true;
         tracing::info!(target: CORE, user_id = %token.user_id, "email verified");
+        self.hooks().email_verify(&record).await?;
         Ok(token.user_id)
     }
 
@@ -103,9 +107,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .consume_one_time(OneTimeKind::PasswordReset, raw)
             .await?
             .ok_or(AuthError::InvalidResetToken)?;
-        if inner.store.find_user_by_id(&token.user_id).await?.is_none() {
+        let Some(record) = inner.store.find_user_by_id(&token.user_id).await? else {
             return Err(AuthError::InvalidResetToken);
-        }
+        };
         let hash = inner.hasher.hash(new_password).await?;
         inner
             .store
@@ -117,6 +121,12 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .await?;
         self.end_every_session(&token.user_id, "password reset")
             .await?;
+        // Whoever holds the reset link owns the address: earlier failed logins no longer
+        // count against it.
+        limits::clear_lockout(&*inner.lockout_state, &record.core.email).await?;
+        let event = SecurityEvent::new(Kind::PasswordReset).user(&token.user_id);
+        self.security_events().emit(event).await;
+        self.hooks().password_reset(&record).await?;
         Ok(())
     }
 
@@ -140,7 +150,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .map_err(AuthError::PasswordPolicy)?;
         let hash = inner.hasher.hash(new_password).await?;
         inner.store.update_password_hash(&user.id, &hash).await?;
-        self.end_every_session(&user.id, "password changed").await
+        self.end_every_session(&user.id, "password changed").await?;
+        let event = SecurityEvent::new(Kind::PasswordChanged).user(&user.id);
+        self.security_events().emit(event).await;
+        Ok(())
     }
 
     /// Starts an address change: checks the password and that no other account has
@@ -200,6 +213,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .await?;
         self.end_every_session(&token.user_id, "email changed")
             .await?;
+        let event = SecurityEvent::new(Kind::EmailChanged).user(&token.user_id);
+        self.security_events().emit(event).await;
 
         let old = &record.core;
         let context = context! {
@@ -257,7 +272,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             }
         }
         store.delete_user(&user.id).await?;
-        tracing::info!(target: SECURITY, user_id = %user.id, "account deleted");
+        let event = SecurityEvent::new(Kind::AccountDeleted).user(&user.id);
+        self.security_events().emit(event).await;
+        self.hooks().account_deleted(&user.id).await?;
         Ok(())
     }
 

@@ -67,8 +67,7 @@ pub struct RateLimitConfig {
 }
 
 /// A route that counts toward the rate limits. Each has counters of its own.
-// NOTE: only `Login`, `Register` and `Refresh` are checked by the built-in routes; the
-// routes of the other variants do not exist in this version yet.
+// NOTE: `Passkey` is checked by no route: passkeys do not exist in this version yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LimitedRoute {

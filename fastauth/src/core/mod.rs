@@ -78,6 +78,10 @@ pub enum AuthError {
     /// The `allow_signin` hook rejected the sign-in.
     #[error("sign in not allowed")]
     SignInNotAllowed,
+    /// The `allow_signin` hook rejected a sign-in by link (magic link, OAuth, passkey),
+    /// which the contract answers with its own wording.
+    #[error("sign-in not allowed")]
+    LinkSignInNotAllowed,
     /// A hook returned an error.
     #[error("hook `{hook}` failed: {source}")]
     Hook {

@@ -175,6 +175,7 @@ impl From<AuthError> for ApiError {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }
             AuthError::SignInNotAllowed => Self::new(S::FORBIDDEN, "Sign in not allowed"),
+            AuthError::LinkSignInNotAllowed => Self::new(S::FORBIDDEN, "Sign-in not allowed"),
             // The hook runner has logged the cause with the hook's name.
             AuthError::Hook { .. } => Self::new(S::INTERNAL_SERVER_ERROR, "Internal Server Error"),
             AuthError::Store(e) => Self::internal(&e),

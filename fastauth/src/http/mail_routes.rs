@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::extract::{CurrentUser, access_token};
 use super::handlers::Client;
 use crate::auth::Auth;
+use crate::core::limits::LimitedRoute;
 use crate::core::rbac::DeclaredRoles;
 use crate::store::Store;
 use crate::user::AuthUser;
@@ -47,6 +48,7 @@ pub(super) async fn request_verify_email<
     R: DeclaredRoles,
 >(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     headers: HeaderMap,
     current: Result<CurrentUser<U>, ApiError>,
     JsonBody(body): JsonBody,
@@ -55,6 +57,8 @@ pub(super) async fn request_verify_email<
     let anonymous = access_token(&headers, &auth.config().cookies.access_name).is_none();
     if !anonymous {
         let current = current?;
+        auth.check_rate_limit(LimitedRoute::Verification, &client, Some(&current.core.id))
+            .await?;
         auth.request_verification(&current.core).await?;
         return Ok(sent);
     }
@@ -66,6 +70,8 @@ pub(super) async fn request_verify_email<
     let email = fields.email("email");
     fields.finish()?;
     if let Some(email) = email {
+        auth.check_rate_limit(LimitedRoute::Verification, &client, Some(&email))
+            .await?;
         auth.request_verification_by_email(&email).await?;
     }
     Ok(sent)
@@ -73,39 +79,50 @@ pub(super) async fn request_verify_email<
 
 pub(super) async fn verify_email_get<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let token = query_token(&query)?;
+    auth.check_rate_limit(LimitedRoute::Verification, &client, None)
+        .await?;
     auth.verify_email(&token).await?;
     Ok(message("Email verified successfully"))
 }
 
 pub(super) async fn verify_email_post<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let object = Fields::require(&body)?;
     let mut fields = Fields::new(object);
     let token = fields.required_string("token");
     fields.finish()?;
+    auth.check_rate_limit(LimitedRoute::Verification, &client, None)
+        .await?;
     auth.verify_email(&token.unwrap_or_default()).await?;
     Ok(message("Email verified successfully"))
 }
 
 pub(super) async fn forgot_password<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let object = Fields::require(&body)?;
     let mut fields = Fields::new(object);
     let email = fields.email("email");
     fields.finish()?;
-    auth.forgot_password(&email.unwrap_or_default()).await?;
+    let email = email.unwrap_or_default();
+    auth.check_rate_limit(LimitedRoute::ForgotPassword, &client, Some(&email))
+        .await?;
+    auth.forgot_password(&email).await?;
     Ok(message("If the email exists, a reset link has been sent"))
 }
 
 pub(super) async fn reset_password<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let object = Fields::require(&body)?;
@@ -118,19 +135,25 @@ pub(super) async fn reset_password<U: AuthUser, S: Store<U>, const P: u32, R: De
             &"reset fields passed validation but are missing",
         ));
     };
+    auth.check_rate_limit(LimitedRoute::ResetPassword, &client, None)
+        .await?;
     auth.reset_password(&token, &new_password).await?;
     Ok(message("Password reset successfully"))
 }
 
 pub(super) async fn magic_link_login<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
+    Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let object = Fields::require(&body)?;
     let mut fields = Fields::new(object);
     let email = fields.email("email");
     fields.finish()?;
-    auth.request_magic_link(&email.unwrap_or_default()).await?;
+    let email = email.unwrap_or_default();
+    auth.check_rate_limit(LimitedRoute::MagicLink, &client, Some(&email))
+        .await?;
+    auth.request_magic_link(&email).await?;
     Ok(message("Magic link sent \u{2014} check your email"))
 }
 
@@ -145,6 +168,8 @@ pub(super) async fn magic_link_callback<
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<axum::response::Response, ApiError> {
     let token = query_token(&query)?;
+    auth.check_rate_limit(LimitedRoute::MagicLink, &client, None)
+        .await?;
     let sign_in = auth.magic_link_sign_in(&token, &client).await?;
     Ok(sign_in_response(auth.config(), StatusCode::OK, &sign_in))
 }

@@ -19,6 +19,7 @@ mod login;
 mod logout;
 mod magic_links;
 mod mail_flows;
+mod mail_hooks;
 mod me;
 mod refresh;
 mod register;
@@ -53,6 +54,10 @@ macro_rules! on_every_database {
 }
 
 on_every_database! {
+    mail_hooks::mail_hooks_fire_in_each_flow,
+    mail_hooks::magic_link_respects_allow_signin,
+    mail_hooks::forgot_password_is_rate_limited,
+    mail_hooks::password_reset_lifts_the_lockout,
     register::register_returns_token_pair,
     register::register_accents_are_distinct,
     register::register_rejects_nul_character,
