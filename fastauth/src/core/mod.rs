@@ -79,7 +79,7 @@ pub enum AuthError {
     #[error("sign in not allowed")]
     SignInNotAllowed,
     /// The `allow_signin` hook rejected a sign-in by link (magic link, OAuth, passkey),
-    /// which the contract answers with its own wording.
+    /// which the contract reports with its own wording.
     #[error("sign-in not allowed")]
     LinkSignInNotAllowed,
     /// A hook returned an error.
