@@ -110,6 +110,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let Some(record) = inner.store.find_user_by_id(&token.user_id).await? else {
             return Err(AuthError::InvalidResetToken);
         };
+
         let hash = inner.hasher.hash(new_password).await?;
         inner
             .store
@@ -121,7 +122,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .await?;
         self.end_every_session(&token.user_id, "password reset")
             .await?;
-        // Whoever holds the reset link owns the address: earlier failed logins no longer
+
+        // The reset link proves control of the address, so earlier failed logins no longer
         // count against it.
         limits::clear_lockout(&*inner.lockout_state, &record.core.email).await?;
         let event = SecurityEvent::new(Kind::PasswordReset).user(&token.user_id);

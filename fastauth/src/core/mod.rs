@@ -87,7 +87,7 @@ pub enum AuthError {
     Hook {
         /// The hook's name, like `on_signin`.
         hook: &'static str,
-        /// What the hook returned.
+        /// The error the hook returned.
         #[source]
         source: hooks::HookError,
     },
@@ -118,7 +118,7 @@ pub enum AuthError {
     /// The password sent to confirm an account change is wrong, or the account has none.
     #[error("password is incorrect")]
     PasswordIncorrect,
-    /// Another account holds the address.
+    /// Another account has the address.
     #[error("email is already in use")]
     EmailInUse,
     /// A password-less account must have signed in recently to delete itself.

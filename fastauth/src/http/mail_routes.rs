@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::body::{Fields, JsonBody};
 use super::delivery::sign_in_response;
@@ -33,6 +33,15 @@ pub(super) fn query_token(query: &HashMap<String, String>) -> Result<String, Api
             "input": null,
         })])
     })
+}
+
+/// Reads a body whose one field is the required address `email`, normalised.
+fn email_body(body: &Option<Map<String, Value>>) -> Result<String, ApiError> {
+    let object = Fields::require(body)?;
+    let mut fields = Fields::new(object);
+    let email = fields.email("email");
+    fields.finish()?;
+    Ok(email.unwrap_or_default())
 }
 
 /// Responds 200 to a `HEAD` of an e-mailed link without redeeming it, because mail scanners
@@ -109,11 +118,7 @@ pub(super) async fn forgot_password<U: AuthUser, S: Store<U>, const P: u32, R: D
     Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let object = Fields::require(&body)?;
-    let mut fields = Fields::new(object);
-    let email = fields.email("email");
-    fields.finish()?;
-    let email = email.unwrap_or_default();
+    let email = email_body(&body)?;
     auth.check_rate_limit(LimitedRoute::ForgotPassword, &client, Some(&email))
         .await?;
     auth.forgot_password(&email).await?;
@@ -146,11 +151,7 @@ pub(super) async fn magic_link_login<U: AuthUser, S: Store<U>, const P: u32, R: 
     Client(client): Client,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let object = Fields::require(&body)?;
-    let mut fields = Fields::new(object);
-    let email = fields.email("email");
-    fields.finish()?;
-    let email = email.unwrap_or_default();
+    let email = email_body(&body)?;
     auth.check_rate_limit(LimitedRoute::MagicLink, &client, Some(&email))
         .await?;
     auth.request_magic_link(&email).await?;

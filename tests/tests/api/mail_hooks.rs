@@ -1,7 +1,7 @@
-//! The e-mailed flows together with hooks, rate limits and the lockout: which hook runs
-//! when an address is verified, a password reset or a magic link used, what the
-//! `allow_signin` gate returns on a magic link, the limit of the forgot-password route,
-//! and a reset lifting the lock of repeated failed logins.
+//! The e-mailed flows together with hooks, rate limits and the lockout. The tests check
+//! which hook runs when an address is verified, a password reset or a magic link used, and
+//! what the `allow_signin` gate returns on a magic link. They also check the limit of the
+//! forgot-password route, and a reset lifting the lock of repeated failed logins.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -202,7 +202,7 @@ macro_rules! on_pool {
 
 /// A [`StateStore`] in the table `fastauth_state`, which [`StateStore::migrate`] creates.
 ///
-/// Every instance connected to the database sees the same state. Expired rows are ignored
+/// Every instance connected to the database reads the same state. Expired rows are ignored
 /// when read, overwritten when their key is written again, and deleted in bulk every few
 /// hundred writes of each instance.
 #[derive(Clone)]
@@ -362,8 +362,8 @@ impl SqlStateStore {
             Expiry::Sliding => s.increment_sliding,
         };
         on_pool!(self, pool => {
-            // The upsert locks the row until the commit, so the read sees this increment and
-            // no other.
+            // The upsert locks the row until the commit, so the read returns this increment
+            // and no other.
             let mut transaction = pool.begin().await?;
             sqlx::query(upsert)
                 .bind(key)
