@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 
 use super::{
-    KeyStore, OneTimeKind, OneTimeToken, RoleRecord, RoleStore, SessionRecord, SessionStore, Store,
-    StoreError, StoredSigningKey, TokenStore, UserCore, UserRecord, UserStore,
+    KeyStore, OAuthAccount, OAuthStore, OneTimeKind, OneTimeToken, RoleRecord, RoleStore,
+    SessionRecord, SessionStore, Store, StoreError, StoredSigningKey, TokenStore, UserCore,
+    UserRecord, UserStore,
 };
 use crate::user::{AuthUser, NewUser};
 
@@ -41,6 +42,8 @@ struct State<U> {
     user_roles: HashMap<String, BTreeSet<String>>,
     /// Generated signing keys by `kid`.
     signing_keys: HashMap<String, StoredSigningKey>,
+    /// OAuth links in the order they were made.
+    oauth_accounts: Vec<OAuthAccount>,
 }
 
 impl<U: Clone> State<U> {
@@ -108,6 +111,7 @@ impl<U> MemoryStore<U> {
                 roles: BTreeMap::new(),
                 user_roles: HashMap::new(),
                 signing_keys: HashMap::new(),
+                oauth_accounts: Vec::new(),
             })),
         }
     }
@@ -250,6 +254,7 @@ impl<U: AuthUser> UserStore<U> for MemoryStore<U> {
             .one_time_tokens
             .retain(|_, t| t.token.user_id != user_id);
         state.user_roles.remove(user_id);
+        state.oauth_accounts.retain(|a| a.user_id != user_id);
         Ok(true)
     }
 }
@@ -596,6 +601,69 @@ impl<U: AuthUser> KeyStore for MemoryStore<U> {
     async fn delete_signing_key(&self, kid: &str) -> Result<(), StoreError> {
         self.lock().signing_keys.remove(kid);
         Ok(())
+    }
+}
+
+impl<U: AuthUser> OAuthStore for MemoryStore<U> {
+    fn supports_oauth(&self) -> bool {
+        true
+    }
+
+    async fn find_oauth_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<OAuthAccount>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .oauth_accounts
+            .iter()
+            .find(|a| a.provider == provider && a.provider_account_id == provider_account_id)
+            .cloned())
+    }
+
+    async fn create_oauth_account(&self, account: &OAuthAccount) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let taken = state.oauth_accounts.iter().any(|a| {
+            a.provider == account.provider && a.provider_account_id == account.provider_account_id
+        });
+        if !taken {
+            state.oauth_accounts.push(account.clone());
+        }
+        Ok(!taken)
+    }
+
+    async fn list_oauth_accounts(&self, user_id: &str) -> Result<Vec<OAuthAccount>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .oauth_accounts
+            .iter()
+            .filter(|a| a.user_id == user_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_oauth_account(
+        &self,
+        user_id: &str,
+        provider: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let oldest = state
+            .oauth_accounts
+            .iter()
+            .position(|a| a.user_id == user_id && a.provider == provider);
+        if let Some(index) = oldest {
+            state.oauth_accounts.remove(index);
+        }
+        Ok(oldest.is_some())
+    }
+
+    async fn delete_user_oauth_accounts(&self, user_id: &str) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let before = state.oauth_accounts.len();
+        state.oauth_accounts.retain(|a| a.user_id != user_id);
+        Ok((before - state.oauth_accounts.len()) as u64)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Persistence: the store traits and their SQL and in-memory implementations.
 //!
 //! Each concern has its own trait: [`UserStore`], [`SessionStore`], [`TokenStore`],
-//! [`RoleStore`] and [`KeyStore`], which [`Store`] bundles. An application can implement them for its own type
+//! [`RoleStore`], [`KeyStore`] and [`OAuthStore`], which [`Store`] bundles. An application can implement them for its own type
 //! and pass that to [`crate::Auth`] in place of [`SqlStore`] or [`MemoryStore`].
 
 mod memory;
@@ -45,6 +45,9 @@ pub enum StoreError {
     /// The store keeps no roles: its [`RoleStore`] is the default one.
     #[error("RBAC is not configured: this store keeps no roles")]
     RolesNotSupported,
+    /// The store keeps no OAuth accounts: its [`OAuthStore`] is the default one.
+    #[error("oauth_adapter is not configured: this store keeps no OAuth accounts")]
+    OAuthNotSupported,
     /// A custom store failed.
     #[error("{0}")]
     Other(Box<dyn std::error::Error + Send + Sync>),
@@ -533,6 +536,87 @@ pub trait KeyStore: Send + Sync + 'static {
     }
 }
 
+/// A link between a user and an account at an OAuth provider, a row of
+/// `fastauth_oauth_accounts`. Provider access and refresh tokens are not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthAccount {
+    /// The provider id: `google` or `github`.
+    pub provider: String,
+    /// The account's id at the provider: the OpenID `sub`, or GitHub's numeric id in decimal.
+    pub provider_account_id: String,
+    /// The linked user.
+    pub user_id: String,
+    /// When the link was made.
+    pub created_at: OffsetDateTime,
+}
+
+/// Persists the links between users and their accounts at OAuth providers.
+///
+/// Every method has a default that fails with [`StoreError::OAuthNotSupported`], so a custom
+/// store without OAuth implements this trait with an empty `impl` block; the OAuth routes then
+/// answer `oauth_adapter is not configured`.
+pub trait OAuthStore: Send + Sync + 'static {
+    /// Returns whether this store keeps OAuth accounts.
+    fn supports_oauth(&self) -> bool {
+        false
+    }
+
+    /// Creates the table of OAuth accounts. [`crate::Auth::migrate`] calls it when the
+    /// declaration enables an OAuth provider. Idempotent.
+    fn migrate_oauth_accounts(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Finds the link of one provider account.
+    fn find_oauth_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> impl Future<Output = Result<Option<OAuthAccount>, StoreError>> + Send {
+        let _ = (provider, provider_account_id);
+        async { Err(StoreError::OAuthNotSupported) }
+    }
+
+    /// Creates a link; `false` when the provider account is linked already, to anyone (and
+    /// then changes nothing). Of several concurrent calls for one provider account, exactly
+    /// one gets `true`.
+    fn create_oauth_account(
+        &self,
+        account: &OAuthAccount,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = account;
+        async { Err(StoreError::OAuthNotSupported) }
+    }
+
+    /// Lists a user's links, oldest first.
+    fn list_oauth_accounts(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Vec<OAuthAccount>, StoreError>> + Send {
+        let _ = user_id;
+        async { Err(StoreError::OAuthNotSupported) }
+    }
+
+    /// Deletes the oldest link of `provider` of a user; `false` when the user has none.
+    fn delete_oauth_account(
+        &self,
+        user_id: &str,
+        provider: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (user_id, provider);
+        async { Err(StoreError::OAuthNotSupported) }
+    }
+
+    /// Deletes every link of a user and returns how many there were.
+    fn delete_user_oauth_accounts(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = user_id;
+        async { Err(StoreError::OAuthNotSupported) }
+    }
+}
+
 /// Sorts `names` and removes duplicates: the form every role and permission list takes.
 pub(crate) fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
     names.sort_unstable();
@@ -542,7 +626,7 @@ pub(crate) fn sorted_unique(mut names: Vec<String>) -> Vec<String> {
 
 /// Everything [`crate::Auth`] persists.
 pub trait Store<U: AuthUser>:
-    UserStore<U> + SessionStore + TokenStore + RoleStore + KeyStore
+    UserStore<U> + SessionStore + TokenStore + RoleStore + KeyStore + OAuthStore
 {
     /// Records a new session and its first refresh token. The SQL store writes both in one
     /// transaction; the default calls [`SessionStore::create_session`] and then

@@ -2,6 +2,7 @@
 
 mod audit;
 mod dialect;
+mod oauth;
 mod schema;
 
 use std::fmt;

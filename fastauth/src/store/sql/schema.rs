@@ -46,6 +46,7 @@ pub(super) struct Statements {
     pub(super) user_updates: UserUpdateStatements,
     pub(super) roles: RoleStatements,
     pub(super) keys: KeyStatements,
+    pub(super) oauth: super::oauth::OAuthStatements,
     pub(super) create_tables: Vec<Arc<str>>,
     pub(super) list_columns: Arc<str>,
     /// `ALTER TABLE ... ADD COLUMN` for each domain column, run when the column is missing.
@@ -203,6 +204,7 @@ impl Statements {
             user_updates: UserUpdateStatements::render(schema, kind),
             roles: RoleStatements::render(kind),
             keys: KeyStatements::render(kind),
+            oauth: super::oauth::OAuthStatements::render(kind, t, id),
             create_tables: create_tables(schema, kind),
             list_columns: arc(list_columns(kind)),
             add_domain_columns: add_domain_columns(schema, kind),
@@ -478,7 +480,7 @@ impl RoleStatements {
     }
 }
 
-fn arc(s: String) -> Arc<str> {
+pub(super) fn arc(s: String) -> Arc<str> {
     Arc::from(s)
 }
 
@@ -665,7 +667,7 @@ fn role_tables(kind: DialectKind, user_reference: &str) -> (Vec<String>, Vec<Str
     (role_permissions, user_roles)
 }
 
-fn create_table(name: &str, columns: &[String]) -> String {
+pub(super) fn create_table(name: &str, columns: &[String]) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {name} (\n    {}\n)",
         columns.join(",\n    ")
