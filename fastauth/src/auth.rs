@@ -24,6 +24,8 @@ use crate::user::{AuthUser, NewUser};
 mod keys;
 mod magic_link;
 mod mail_flows;
+#[cfg(feature = "oauth")]
+mod oauth;
 mod roles;
 mod sessions;
 
@@ -61,6 +63,8 @@ pub(crate) struct Inner<U, S> {
     pub(crate) state: Arc<dyn StateStore>,
     pub(crate) lockout_state: Arc<dyn StateStore>,
     pub(crate) templates: crate::mail::Templates,
+    #[cfg(feature = "oauth")]
+    pub(crate) oauth: crate::oauth::Providers,
     _user: std::marker::PhantomData<fn() -> U>,
 }
 
@@ -178,6 +182,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .clone()
             .unwrap_or_else(|| Arc::clone(&state));
         let templates = crate::mail::Templates::new(config.template_dir.as_deref());
+        #[cfg(feature = "oauth")]
+        let oauth = crate::oauth::Providers::new(&config.oauth)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -188,6 +194,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 state,
                 lockout_state,
                 templates,
+                #[cfg(feature = "oauth")]
+                oauth,
                 _user: std::marker::PhantomData,
             }),
             hooks: HookRunner::default(),
@@ -240,6 +248,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 KeyRotationError::Store(error) => error,
                 other => StoreError::Other(Box::new(other)),
             })?;
+        if P & crate::provider::OAUTH != 0 {
+            store.migrate_oauth_accounts().await?;
+        }
         self.inner.state.migrate().await?;
         if !Arc::ptr_eq(&self.inner.state, &self.inner.lockout_state) {
             self.inner.lockout_state.migrate().await?;

@@ -6,6 +6,8 @@ pub mod core;
 mod email;
 pub mod http;
 pub mod mail;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 pub mod store;
 pub mod user;
 
@@ -37,6 +39,13 @@ pub mod provider {
     /// Sign-in links sent by e-mail: `POST /auth/magic-links/login` and
     /// `GET /auth/magic-links/callback`.
     pub const MAGIC_LINKS: u32 = 2;
+    /// Google through OpenID Connect: the routes under `/auth/oauth/google`.
+    pub const GOOGLE: u32 = 4;
+    /// GitHub: the routes under `/auth/oauth/github`.
+    pub const GITHUB: u32 = 8;
+    /// Every OAuth provider: the account routes under `/auth/oauth/accounts` exist when
+    /// one of them is enabled.
+    pub const OAUTH: u32 = GOOGLE | GITHUB;
 }
 
 /// The items an application needs: `use fastauth::prelude::*;`.

@@ -155,15 +155,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             active: true,
             created_at: OffsetDateTime::now_utc(),
         };
-        // The struct's `#[auth(register)]` fields take the values of an empty body.
-        // NOTE: a struct with a required register field (not an `Option`, no serde default)
-        // cannot be created through a magic link, and the callback then returns 500.
-        let register = serde_json::from_value(serde_json::json!({})).map_err(|error| {
-            StoreError::Schema(format!(
-                "the register fields have no value for an empty body: {error}"
-            ))
-        })?;
-        let user = U::new_user(&standard, register).map_err(StoreError::from)?;
+        let user = user_without_form::<U>(&standard)?;
         let created = match store.create_user(&user, &standard).await {
             // Created concurrently by another request: sign in to that account.
             Err(StoreError::DuplicateEmail) => false,
@@ -213,4 +205,17 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         self.hooks().email_verify(record).await?;
         Ok(())
     }
+}
+
+/// Builds the struct of an account created without a registration form (by a magic link or
+/// an OAuth sign-in): its `#[auth(register)]` fields take the values of an empty body.
+// NOTE: a struct with a required register field (not an `Option`, no serde default) cannot
+// be created this way, and the callback then returns 500.
+pub(crate) fn user_without_form<U: AuthUser>(standard: &NewUser) -> Result<U, StoreError> {
+    let register = serde_json::from_value(serde_json::json!({})).map_err(|error| {
+        StoreError::Schema(format!(
+            "the register fields have no value for an empty body: {error}"
+        ))
+    })?;
+    Ok(U::new_user(standard, register)?)
 }

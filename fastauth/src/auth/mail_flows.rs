@@ -273,6 +273,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 return Err(AuthError::SignInAgain);
             }
         }
+        if Self::has_provider(crate::provider::OAUTH) && store.supports_oauth() {
+            store.delete_user_oauth_accounts(&user.id).await?;
+        }
         store.delete_user(&user.id).await?;
         let event = SecurityEvent::new(Kind::AccountDeleted).user(&user.id);
         self.security_events().emit(event).await;

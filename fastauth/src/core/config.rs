@@ -238,6 +238,8 @@ pub struct AuthConfig {
     pub(crate) template_dir: Option<std::path::PathBuf>,
     pub(crate) require_verified_email: bool,
     pub(crate) magic_link_ttl: Duration,
+    #[cfg(feature = "oauth")]
+    pub(crate) oauth: crate::oauth::OAuthSettings,
 }
 
 /// A private key in PEM. Its `Debug` output never shows the key.
@@ -282,6 +284,8 @@ impl AuthConfig {
             template_dir: None,
             require_verified_email: false,
             magic_link_ttl: Duration::from_secs(15 * 60),
+            #[cfg(feature = "oauth")]
+            oauth: crate::oauth::OAuthSettings::default(),
         }
     }
 
@@ -525,7 +529,49 @@ impl AuthConfig {
     }
 
     /// Checks the settings that can only be checked together.
+    /// Signs in with Google: the declaration must list `Google`. Without this setting the
+    /// Google routes answer `404 OAuth provider 'google' not found`.
+    #[cfg(feature = "oauth-google")]
+    pub fn google(mut self, google: crate::oauth::GoogleConfig) -> Self {
+        self.oauth.google = Some(google);
+        self
+    }
+
+    /// Signs in with GitHub: the declaration must list `GitHub`. Without this setting the
+    /// GitHub routes answer `404 OAuth provider 'github' not found`.
+    #[cfg(feature = "oauth-github")]
+    pub fn github(mut self, github: crate::oauth::GitHubConfig) -> Self {
+        self.oauth.github = Some(github);
+        self
+    }
+
+    /// Accepts these `redirect_uri` values at `/oauth/{provider}/authorize` and `/link`,
+    /// besides the server's own callback URLs (`{base_url}{prefix}/oauth/{provider}/callback`
+    /// and `.../link/callback`). Values are compared as exact strings: list each front-end
+    /// page as the provider sends the browser to it. Anything else is refused with
+    /// `400 redirect_uri is not allowed`.
+    #[cfg(feature = "oauth")]
+    pub fn allowed_redirects<I, S>(mut self, redirects: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.oauth.allowed_redirects = redirects.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// After a successful OAuth sign-in callback, answers `302` to `url` with the auth
+    /// cookies set, in either delivery mode, instead of a JSON body. Tokens never appear in
+    /// the URL.
+    #[cfg(feature = "oauth")]
+    pub fn oauth_success_redirect(mut self, url: impl Into<String>) -> Self {
+        self.oauth.success_redirect = Some(url.into());
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        #[cfg(feature = "oauth")]
+        self.oauth.validate()?;
         let prefix = &self.prefix;
         let prefix_ok = prefix.is_empty()
             || (prefix.starts_with('/') && !prefix.ends_with('/') && !prefix.contains("//"));

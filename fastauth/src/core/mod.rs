@@ -133,6 +133,10 @@ pub enum AuthError {
     /// Verification-required mode: the account's address is not verified.
     #[error("email not verified")]
     EmailNotVerified,
+    /// An OAuth flow was refused.
+    #[cfg(feature = "oauth")]
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

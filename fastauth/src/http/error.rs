@@ -171,6 +171,11 @@ impl From<AuthError> for ApiError {
             }
             AuthError::AccountInactive => Self::new(S::UNAUTHORIZED, "Account is inactive"),
             AuthError::EmailNotVerified => Self::new(S::FORBIDDEN, "Email not verified"),
+            #[cfg(feature = "oauth")]
+            AuthError::OAuth(error) => Self::from(error),
+            AuthError::Store(StoreError::OAuthNotSupported) => {
+                Self::new(S::BAD_REQUEST, "oauth_adapter is not configured")
+            }
             AuthError::Store(StoreError::RolesNotSupported) => {
                 Self::new(S::INTERNAL_SERVER_ERROR, "RBAC is not configured")
             }
@@ -182,6 +187,20 @@ impl From<AuthError> for ApiError {
             AuthError::Hash(e) => Self::internal(&e),
             AuthError::Signing(e) => Self::internal(&e),
         }
+    }
+}
+
+#[cfg(feature = "oauth")]
+impl From<crate::oauth::OAuthError> for ApiError {
+    fn from(error: crate::oauth::OAuthError) -> Self {
+        use crate::oauth::OAuthError as E;
+        let status = match &error {
+            E::ProviderNotFound(_) | E::NoLinkedAccount(_) => StatusCode::NOT_FOUND,
+            E::LinkStateOfAnotherUser => StatusCode::FORBIDDEN,
+            E::Unavailable => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, error.to_string())
     }
 }
 

@@ -9,6 +9,8 @@ pub mod guard;
 mod handlers;
 mod jwks;
 mod mail_routes;
+#[cfg(feature = "oauth")]
+mod oauth;
 mod roles;
 mod sessions;
 
@@ -120,6 +122,29 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                     "/magic-links/callback",
                     get(mail_routes::magic_link_callback::<U, S, P, R>)
                         .head(mail_routes::head_link),
+                );
+        }
+        #[cfg(feature = "oauth")]
+        if Self::has_provider(crate::provider::OAUTH) {
+            routes = routes
+                // Static segments win over `{provider}`.
+                .route("/oauth/accounts", get(oauth::accounts::<U, S, P, R>))
+                .route(
+                    "/oauth/accounts/{provider}",
+                    delete(oauth::unlink::<U, S, P, R>),
+                )
+                .route(
+                    "/oauth/{provider}/authorize",
+                    get(oauth::authorize::<U, S, P, R>),
+                )
+                .route(
+                    "/oauth/{provider}/callback",
+                    get(oauth::callback::<U, S, P, R>),
+                )
+                .route("/oauth/{provider}/link", get(oauth::link::<U, S, P, R>))
+                .route(
+                    "/oauth/{provider}/link/callback",
+                    get(oauth::link_callback::<U, S, P, R>),
                 );
         }
         let mut routes = if prefix.is_empty() {

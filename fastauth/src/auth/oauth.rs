@@ -1,0 +1,455 @@
+//! The OAuth flows: the authorization URL, the sign-in and link callbacks, and the links of
+//! an account.
+
+use time::OffsetDateTime;
+
+use super::magic_link::user_without_form;
+use super::{Auth, CORE, ClientInfo, SECURITY, SignIn};
+use crate::core::AuthError;
+use crate::core::rbac::DeclaredRoles;
+use crate::core::security::{SecurityEvent, SecurityEventKind as Kind};
+use crate::oauth::state::{self, StateRecord};
+use crate::oauth::{AuthorizationRequest, OAuthError, Profile, Provider, STATE_TTL};
+use crate::store::{OAuthAccount, Store, StoreError, UserRecord};
+use crate::user::{AuthUser, NewUser};
+
+/// The longest provider id repeated in a `not found` answer.
+const MAX_ECHOED_PROVIDER_CHARS: usize = 64;
+
+/// The longest `redirect_uri` considered; no allowed value is longer.
+const MAX_REDIRECT_URI_CHARS: usize = 2048;
+
+/// How an OAuth sign-in ended, for the events and hooks that follow it.
+struct Resolved<U> {
+    record: UserRecord<U>,
+    created: bool,
+    newly_verified: bool,
+}
+
+impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> {
+    /// Finds a provider that the declaration enables and the configuration sets up.
+    fn oauth_provider(&self, id: &str) -> Result<Provider, AuthError> {
+        match Provider::from_id(id) {
+            Some(provider)
+                if Self::has_provider(provider.bit())
+                    && self.inner.oauth.is_configured(provider) =>
+            {
+                Ok(provider)
+            }
+            _ => {
+                let echoed: String = id.chars().take(MAX_ECHOED_PROVIDER_CHARS).collect();
+                Err(OAuthError::ProviderNotFound(echoed).into())
+            }
+        }
+    }
+
+    /// Returns the server's own callback URL of a provider's sign-in or link flow.
+    pub fn oauth_callback_url(&self, provider: Provider, link: bool) -> String {
+        let config = &self.inner.config;
+        let suffix = if link { "/link/callback" } else { "/callback" };
+        format!(
+            "{}{}/oauth/{}{suffix}",
+            config.link_base(),
+            config.prefix,
+            provider.id()
+        )
+    }
+
+    fn require_oauth_store(&self) -> Result<(), AuthError> {
+        if self.inner.store.supports_oauth() {
+            Ok(())
+        } else {
+            Err(StoreError::OAuthNotSupported.into())
+        }
+    }
+
+    /// Starts a sign-in flow (`link_user` `None`) or a link flow for `link_user`: checks
+    /// `redirect_uri`, stores the state record for [`crate::oauth::STATE_TTL`], and returns
+    /// the provider's authorization URL.
+    pub async fn oauth_authorization_url(
+        &self,
+        provider: &str,
+        redirect_uri: &str,
+        link_user: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let provider = self.oauth_provider(provider)?;
+        if link_user.is_some() {
+            self.require_oauth_store()?;
+        }
+        let own_callback = self.oauth_callback_url(provider, link_user.is_some());
+        let allowed = &self.inner.config.oauth.allowed_redirects;
+        if redirect_uri.len() > MAX_REDIRECT_URI_CHARS
+            || !state::redirect_allowed(redirect_uri, &own_callback, allowed)
+        {
+            tracing::info!(target: CORE, provider = provider.id(), "OAuth redirect_uri refused");
+            return Err(OAuthError::RedirectNotAllowed.into());
+        }
+        let state_value = state::new_state();
+        let record = StateRecord::new(provider, redirect_uri, link_user);
+        let request = AuthorizationRequest {
+            state: &state_value,
+            code_verifier: &record.code_verifier,
+            nonce: record.nonce.as_deref(),
+            redirect_uri,
+        };
+        let url = self
+            .inner
+            .oauth
+            .authorization_url(provider, &request)
+            .await?;
+        let key = state::key(&state_value).ok_or(OAuthError::InvalidState)?;
+        let json =
+            serde_json::to_string(&record).map_err(|error| StoreError::Other(Box::new(error)))?;
+        self.inner.state.set(&key, &json, STATE_TTL).await?;
+        tracing::info!(
+            target: CORE,
+            provider = provider.id(),
+            flow = if link_user.is_some() { "link" } else { "sign-in" },
+            user_id = link_user,
+            "OAuth flow started"
+        );
+        Ok(url)
+    }
+
+    /// Takes the state record of a callback: it works once, even if a later step fails.
+    async fn take_state(
+        &self,
+        provider: Provider,
+        state_value: &str,
+        link: bool,
+    ) -> Result<StateRecord, AuthError> {
+        let Some(key) = state::key(state_value) else {
+            return Err(state::invalid(link).into());
+        };
+        let Some(json) = self.inner.state.take(&key).await? else {
+            tracing::info!(target: CORE, provider = provider.id(), "OAuth state unknown, used or expired");
+            return Err(state::invalid(link).into());
+        };
+        let record: StateRecord =
+            serde_json::from_str(&json).map_err(|_| AuthError::from(state::invalid(link)))?;
+        record.check(provider, link)?;
+        Ok(record)
+    }
+
+    /// Completes a sign-in flow: redeems `code`, resolves the account (an existing link, an
+    /// account with the provider's verified address, or a new account), and starts a
+    /// session.
+    pub async fn oauth_sign_in(
+        &self,
+        provider: &str,
+        code: &str,
+        state_value: &str,
+        client: &ClientInfo,
+    ) -> Result<SignIn, AuthError> {
+        let provider = self.oauth_provider(provider)?;
+        self.require_oauth_store()?;
+        let record = self.take_state(provider, state_value, false).await?;
+        let profile = self.inner.oauth.profile(provider, code, &record).await?;
+        let resolved = match self.resolve_oauth_account(provider, &profile).await {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                let event = SecurityEvent::new(Kind::SignInFailed)
+                    .provider(provider.id())
+                    .reason(error.to_string());
+                self.security_events().emit(event).await;
+                return Err(error);
+            }
+        };
+        let user = &resolved.record;
+        if self.inner.config.require_verified_email && !user.core.email_verified {
+            tracing::info!(target: CORE, user_id = %user.core.id, "OAuth sign-in: address not verified");
+            return Err(AuthError::EmailNotVerified);
+        }
+        if resolved.created {
+            self.hooks().signup(user).await?;
+        }
+        if resolved.newly_verified {
+            self.hooks().email_verify(user).await?;
+        }
+        // Before the pair is issued, as the contract orders it for OAuth.
+        self.hooks().signin(user, provider.id()).await?;
+        let sign_in = self
+            .start_session(user, self.inner.config.refresh_ttl, client)
+            .await?;
+        let event = SecurityEvent::new(Kind::SignInSucceeded)
+            .user(&sign_in.user_id)
+            .session(Some(&sign_in.session_id))
+            .provider(provider.id());
+        self.security_events().emit(event).await;
+        tracing::info!(
+            target: CORE,
+            user_id = %sign_in.user_id,
+            session_id = %sign_in.session_id,
+            provider = provider.id(),
+            created = resolved.created,
+            "OAuth sign-in succeeded"
+        );
+        Ok(sign_in)
+    }
+
+    /// Finds or creates the account of a provider profile (contract §6.4).
+    async fn resolve_oauth_account(
+        &self,
+        provider: Provider,
+        profile: &Profile,
+    ) -> Result<Resolved<U>, AuthError> {
+        let store = &self.inner.store;
+        let email = profile
+            .email
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .and_then(|e| crate::email::normalize_email(e).ok())
+            .ok_or(OAuthError::NoEmail)?;
+
+        if let Some(link) = store.find_oauth_account(provider.id(), &profile.id).await? {
+            let mut record = store
+                .find_user_by_id(&link.user_id)
+                .await?
+                .ok_or(OAuthError::LinkedUserNotFound)?;
+            self.check_oauth_sign_in_allowed(&record, provider).await?;
+            // The provider vouches for its own address only: a link made by the link flow
+            // may carry another address than the account's.
+            let newly_verified =
+                profile.email_verified && !record.core.email_verified && record.core.email == email;
+            if newly_verified {
+                self.inner
+                    .store
+                    .set_email_verified(&record.core.id, true)
+                    .await?;
+                record.core.email_verified = true;
+                tracing::info!(target: CORE, user_id = %record.core.id, "email verified by OAuth sign-in");
+            }
+            return Ok(Resolved {
+                record,
+                created: false,
+                newly_verified,
+            });
+        }
+
+        // A concurrent sign-in may create the account between the lookup and the insert:
+        // the second pass then takes the existing-account branch.
+        for _ in 0..2 {
+            if let Some(record) = store.find_user_by_email(&email).await? {
+                return self.link_existing_account(provider, profile, record).await;
+            }
+            if let Some(resolved) = self.create_oauth_account(provider, profile, &email).await? {
+                return Ok(resolved);
+            }
+        }
+        Err(OAuthError::AlreadyLinked.into())
+    }
+
+    async fn check_oauth_sign_in_allowed(
+        &self,
+        record: &UserRecord<U>,
+        provider: Provider,
+    ) -> Result<(), AuthError> {
+        if !record.core.active {
+            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in: account deactivated");
+            return Err(AuthError::AccountDeactivated);
+        }
+        if !self.hooks().allow_signin(record, provider.id()).await? {
+            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in refused by allow_signin");
+            return Err(AuthError::LinkSignInNotAllowed);
+        }
+        Ok(())
+    }
+
+    /// Links the provider account to the account that has its address, which the provider
+    /// must vouch for.
+    async fn link_existing_account(
+        &self,
+        provider: Provider,
+        profile: &Profile,
+        mut record: UserRecord<U>,
+    ) -> Result<Resolved<U>, AuthError> {
+        if !profile.email_verified {
+            tracing::info!(
+                target: CORE,
+                user_id = %record.core.id,
+                provider = provider.id(),
+                "OAuth sign-in refused: the provider does not vouch for the address"
+            );
+            return Err(OAuthError::EmailNotVerified.into());
+        }
+        self.check_oauth_sign_in_allowed(&record, provider).await?;
+        let newly_verified = !record.core.email_verified;
+        if newly_verified {
+            self.drop_unverified_password(&mut record, provider).await?;
+            self.inner
+                .store
+                .set_email_verified(&record.core.id, true)
+                .await?;
+            record.core.email_verified = true;
+        }
+        self.create_link(provider, profile, &record.core.id).await?;
+        Ok(Resolved {
+            record,
+            created: false,
+            newly_verified,
+        })
+    }
+
+    /// Whoever registered an address without proving it may not own it: when the owner
+    /// signs in through a provider that vouches for the address, that password and every
+    /// session go. The owner can set a password through forgot-password.
+    async fn drop_unverified_password(
+        &self,
+        record: &mut UserRecord<U>,
+        provider: Provider,
+    ) -> Result<(), AuthError> {
+        if record.core.password_hash.is_none() {
+            return Ok(());
+        }
+        let user_id = record.core.id.clone();
+        self.inner.store.clear_password_hash(&user_id).await?;
+        self.end_every_session(&user_id, "unverified password dropped at OAuth sign-in")
+            .await?;
+        record.core.password_hash = None;
+        tracing::warn!(
+            target: SECURITY,
+            user_id,
+            provider = provider.id(),
+            "the unverified account's password was removed: the address owner signed in through OAuth"
+        );
+        Ok(())
+    }
+
+    /// Creates an account for a new address; `None` when another request created it first.
+    async fn create_oauth_account(
+        &self,
+        provider: Provider,
+        profile: &Profile,
+        email: &str,
+    ) -> Result<Option<Resolved<U>>, AuthError> {
+        let store = &self.inner.store;
+        let standard = NewUser {
+            id: cuid2::create_id(),
+            email: email.to_owned(),
+            password_hash: None,
+            name: profile.name.clone(),
+            image: profile.image.clone(),
+            email_verified: profile.email_verified,
+            active: true,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        let user = user_without_form::<U>(&standard)?;
+        match store.create_user(&user, &standard).await {
+            Err(StoreError::DuplicateEmail) => return Ok(None),
+            other => other?,
+        }
+        tracing::info!(target: CORE, user_id = %standard.id, provider = provider.id(), "user created by OAuth sign-in");
+        let event = SecurityEvent::new(Kind::AccountCreated)
+            .user(&standard.id)
+            .provider(provider.id());
+        self.security_events().emit(event).await;
+        let mut record = store
+            .find_user_by_id(&standard.id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        // A refusal leaves the account unlinked and without the admin role, as the contract
+        // says.
+        if !self.hooks().allow_signin(&record, provider.id()).await? {
+            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in refused by allow_signin");
+            return Err(AuthError::LinkSignInNotAllowed);
+        }
+        self.create_link(provider, profile, &record.core.id).await?;
+        let (roles, permissions) = self.grant_admin_on_signup(&standard).await?;
+        record.core.roles = roles;
+        record.core.permissions = permissions;
+        Ok(Some(Resolved {
+            record,
+            created: true,
+            newly_verified: false,
+        }))
+    }
+
+    async fn create_link(
+        &self,
+        provider: Provider,
+        profile: &Profile,
+        user_id: &str,
+    ) -> Result<(), AuthError> {
+        let account = OAuthAccount {
+            provider: provider.id().to_owned(),
+            provider_account_id: profile.id.clone(),
+            user_id: user_id.to_owned(),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        if !self.inner.store.create_oauth_account(&account).await? {
+            tracing::info!(target: CORE, user_id, provider = provider.id(), "provider account linked to a user already");
+            return Err(OAuthError::AlreadyLinked.into());
+        }
+        let event = SecurityEvent::new(Kind::OAuthLinked)
+            .user(user_id)
+            .provider(provider.id());
+        self.security_events().emit(event).await;
+        Ok(())
+    }
+
+    /// Completes a link flow: the provider account becomes a way to sign in to the state's
+    /// user. `caller` is the user id of valid credentials sent with the callback, if any; it
+    /// must be the state's user.
+    pub async fn oauth_link(
+        &self,
+        provider: &str,
+        code: &str,
+        state_value: &str,
+        caller: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let provider = self.oauth_provider(provider)?;
+        self.require_oauth_store()?;
+        let record = self.take_state(provider, state_value, true).await?;
+        let user_id = record.user_id.clone().unwrap_or_default();
+        if caller.is_some_and(|caller| caller != user_id) {
+            tracing::warn!(target: SECURITY, user_id, provider = provider.id(), "link callback carried another user's credentials");
+            return Err(OAuthError::LinkStateOfAnotherUser.into());
+        }
+        let profile = self.inner.oauth.profile(provider, code, &record).await?;
+        let user = self
+            .inner
+            .store
+            .find_user_by_id(&user_id)
+            .await?
+            .ok_or(OAuthError::LinkingUserNotFound)?;
+        if self
+            .inner
+            .store
+            .find_oauth_account(provider.id(), &profile.id)
+            .await?
+            .is_some()
+        {
+            return Err(OAuthError::AlreadyLinked.into());
+        }
+        self.create_link(provider, &profile, &user_id).await?;
+        self.hooks().oauth_link(&user, provider.id()).await?;
+        tracing::info!(target: CORE, user_id, provider = provider.id(), "OAuth account linked");
+        Ok(())
+    }
+
+    /// Lists the OAuth links of a user, oldest first.
+    pub async fn oauth_accounts(&self, user_id: &str) -> Result<Vec<OAuthAccount>, AuthError> {
+        self.require_oauth_store()?;
+        Ok(self.inner.store.list_oauth_accounts(user_id).await?)
+    }
+
+    /// Removes the oldest link of `provider` of a user.
+    pub async fn oauth_unlink(&self, user_id: &str, provider: &str) -> Result<(), AuthError> {
+        self.require_oauth_store()?;
+        if !self
+            .inner
+            .store
+            .delete_oauth_account(user_id, provider)
+            .await?
+        {
+            let echoed: String = provider.chars().take(MAX_ECHOED_PROVIDER_CHARS).collect();
+            return Err(OAuthError::NoLinkedAccount(echoed).into());
+        }
+        let event = SecurityEvent::new(Kind::OAuthUnlinked)
+            .user(user_id)
+            .provider(provider);
+        self.security_events().emit(event).await;
+        tracing::info!(target: CORE, user_id, "OAuth account unlinked");
+        Ok(())
+    }
+}
