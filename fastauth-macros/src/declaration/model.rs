@@ -97,7 +97,9 @@ impl Provider {
         match self {
             Provider::Credentials => Some("CREDENTIALS"),
             Provider::MagicLink => Some("MAGIC_LINKS"),
-            _ => None,
+            Provider::Google => Some("GOOGLE"),
+            Provider::GitHub => Some("GITHUB"),
+            Provider::Passkey => None,
         }
     }
 }
@@ -489,12 +491,12 @@ mod tests {
 
     #[test]
     fn provider_not_implemented_yet() {
-        let input: Input = parse_quote!(user: User, database: Sqlite, providers: [Google]);
+        let input: Input = parse_quote!(user: User, database: Sqlite, providers: [Passkey]);
         let (_, errors) = build_messages(input, all_features());
         assert_eq!(
             errors,
             [
-                "provider `Google` is not supported yet by this version of fastauth: remove it \
+                "provider `Passkey` is not supported yet by this version of fastauth: remove it \
               from `providers`"
             ]
         );

@@ -10,6 +10,6 @@ pub struct User {
     password_hash: Option<String>,
 }
 
-fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, Google] }
+fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, Passkey] }
 
 fn main() {}
