@@ -430,7 +430,7 @@ async fn github_token_errors() {
     let (_, body) = post_form(&github.token_url(), &form, true).await;
     assert_eq!(body["error"], json!("redirect_uri_mismatch"));
 
-    // Without `Accept: application/json` GitHub answers with a form.
+    // Without `Accept: application/json` GitHub returns a form.
     let (flow, code) = github_code(&github).await;
     let response = browser()
         .post(github.token_url())

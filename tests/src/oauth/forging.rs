@@ -1,4 +1,4 @@
-//! An OpenID provider of our own whose ID tokens a test can spoil on purpose, for the
+//! An OpenID provider of our own whose ID tokens a test can spoil on purpose. It provokes the
 //! rejections a real provider never provokes: a bad signature, a wrong audience, issuer or
 //! nonce, an expired token, a subject that differs from userinfo, or no ID token at all.
 //! Everything else follows OpenID Connect Core: discovery, a JWKS, the authorization code flow
@@ -70,7 +70,7 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// An authorization code and the authorization request it answers.
+/// An authorization code and the authorization request it was issued for.
 #[derive(Debug)]
 struct IssuedCode {
     sub: String,
@@ -85,9 +85,9 @@ struct ProviderState {
     issuer: String,
     client_id: String,
     client_secret: String,
-    /// Published in the JWKS; the last one signs.
+    /// Keys published in the JWKS. The last one signs.
     keys: Vec<SigningKey>,
-    /// Never published: signs the `BadSignature` tokens.
+    /// A key never published, which signs the `BadSignature` tokens.
     impostor: SigningKey,
     users: HashMap<String, Value>,
     /// The subject that consents at the next authorization request.
@@ -188,6 +188,8 @@ impl ForgingProvider {
             .send()
             .await
             .unwrap_or_else(|e| panic!("opening {authorization_url} failed: {e}"));
+        // A rejected request leaves the consent pending, and it must not reach the next one.
+        self.lock().pending_consent = None;
         super::redirect_target(response, "consent at the forging provider").await
     }
 
@@ -303,7 +305,7 @@ async fn authorize(State(state): Shared, Query(query): Query<HashMap<String, Str
 }
 
 /// `POST /token`: exchanges a code once, checking the client, the redirect URI and PKCE, and
-/// answers with an access token and the (possibly forged) ID token.
+/// returns an access token and the (possibly forged) ID token.
 async fn token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let form = super::parse_form(&body);
     let mut state = lock(&state);
@@ -406,7 +408,7 @@ fn form_decode(component: &str) -> String {
         .into_owned()
 }
 
-/// Signs the ID token of `issued`, spoiled as the current forgery says.
+/// Signs the ID token of `issued`, spoiled as the current [`Forgery`] selects.
 fn id_token(state: &ProviderState, issued: &IssuedCode) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut claims = state

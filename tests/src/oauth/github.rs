@@ -1,5 +1,5 @@
-//! A stand-in for GitHub's OAuth app flow and the two REST API endpoints fastauth reads,
-//! answering as GitHub's documentation shows ("Authorizing OAuth apps", "Troubleshooting OAuth
+//! A stand-in for GitHub's OAuth app flow and the two REST API endpoints fastauth reads. It
+//! responds as GitHub's documentation shows ("Authorizing OAuth apps", "Troubleshooting OAuth
 //! app access token request errors", "REST API endpoints for users" and "for emails").
 
 use std::collections::HashMap;
@@ -140,6 +140,8 @@ impl GitHubStandIn {
             .send()
             .await
             .unwrap_or_else(|e| panic!("opening {authorization_url} failed: {e}"));
+        // A rejected request leaves the consent pending, and it must not reach the next one.
+        self.lock().pending_consent = None;
         super::redirect_target(response, "consent at GitHub").await
     }
 
@@ -156,7 +158,7 @@ impl GitHubStandIn {
         super::redirect_target(response, "denial at GitHub").await
     }
 
-    /// Makes `GET /user/emails` answer with `status` from now on.
+    /// Makes `GET /user/emails` respond with `status` from now on.
     pub fn fail_emails(&self, status: u16) {
         let status = StatusCode::from_u16(status).expect("a valid HTTP status");
         self.lock().emails_failure = Some(status);
@@ -228,8 +230,8 @@ async fn authorize(State(state): Shared, Query(query): Query<HashMap<String, Str
     Redirect::to(&target).into_response()
 }
 
-/// `POST /login/oauth/access_token`: exchanges a code once. GitHub answers errors with
-/// status 200 too, as JSON when the request accepts it and as a form otherwise.
+/// `POST /login/oauth/access_token`: exchanges a code once. Like GitHub, it returns errors
+/// with status 200 too, as JSON when the request accepts it and as a form otherwise.
 async fn access_token(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let form = super::parse_form(&body);
     let mut state = state.lock().expect("the GitHub state lock");
@@ -306,8 +308,8 @@ fn exchange_code(
         let verified = value("code_verifier")
             .is_some_and(|verifier| super::pkce_challenge(verifier) == *challenge);
         if !verified {
-            // NOTE: GitHub documents no error code for a failed PKCE check; the stand-in
-            // answers as for a bad code.
+            // NOTE: GitHub documents no error code for a failed PKCE check, so the stand-in
+            // returns the one for a bad code.
             return Err(bad_code());
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! - [`OidcProvider`]: oidc-provider-mock, a maintained OpenID provider, run as a process in
 //!   place of Google;
-//! - [`GitHubStandIn`]: a small server that answers GitHub's OAuth app flow and the user and
+//! - [`GitHubStandIn`]: a small server that serves GitHub's OAuth app flow and the user and
 //!   e-mail endpoints of its REST API as GitHub documents them;
 //! - [`ForgingProvider`]: an OpenID provider of our own that issues the defective ID tokens a
 //!   real provider never issues ([`Forgery`]).

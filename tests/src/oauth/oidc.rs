@@ -1,18 +1,21 @@
 //! oidc-provider-mock, run as a child process in place of Google.
 //!
 //! What oidc-provider-mock 0.3.4 (with Authlib 1.6.12, as `scripts/requirements-oidc.txt` pins
-//! them) does, read from its source and checked by `tests/oauth_servers.rs`:
+//! them) does, read from its source and tried against a running provider:
 //!
 //! - It takes any client id and secret, sent by `client_secret_post` or `client_secret_basic`,
 //!   and any redirect URI. Its discovery document lists no
 //!   `token_endpoint_auth_methods_supported`.
-//! - Consent is a form POST of `sub=<subject>` to the authorization URL itself (the page's form
-//!   has no `action`); `action=deny` instead redirects with `error=access_denied`, without
-//!   the `state`.
-//! - `PUT /users/{sub}` with a JSON object sets the claims of a user. A subject nobody set
-//!   gets `{"email": sub}` at its first consent. The ID token and userinfo carry `email` and
-//!   `email_verified` only with the `email` scope, `name` and `picture` only with `profile`.
-//! - The ID token is RS256 with a `kid`, `aud` is a list holding the client id, and the
+//! - It does not check PKCE: a wrong or missing `code_verifier` still gets tokens. A code
+//!   works once, and only with the redirect URI it was issued for.
+//! - Consent is a form POST of `sub=<subject>` to the authorization URL itself, because the
+//!   page's form has no `action`. Posting `action=deny` instead redirects with
+//!   `error=access_denied`, without the `state`.
+//! - `PUT /users/{sub}` with a JSON object sets the claims of a user. A subject whose claims
+//!   were never set gets `{"email": sub}` at its first consent. The ID token and userinfo
+//!   carry `email` and `email_verified` only with the `email` scope, and `name` and `picture`
+//!   only with `profile`.
+//! - The ID token is RS256 with a `kid`, `aud` is a list that contains the client id, and the
 //!   `nonce` of the authorization request is copied into it.
 //! - Its issuer is `http://{Host header}`, so it matches only as long as every client reaches
 //!   it by the same address (this harness uses 127.0.0.1).
@@ -45,9 +48,9 @@ pub struct OidcProvider {
 
 impl OidcProvider {
     /// Starts oidc-provider-mock with the Python that `FASTAUTH_OIDC_PYTHON` names, on a port
-    /// the system picks, and waits until its discovery document answers. Panics when the
-    /// variable is unset or the provider does not come up within 30 s: the tests fail, never
-    /// skip.
+    /// the system picks, and waits until it serves its discovery document. Panics when the
+    /// variable is unset or the provider does not come up within 30 s, so the tests fail and
+    /// never skip.
     pub async fn start() -> Self {
         let python = std::env::var("FASTAUTH_OIDC_PYTHON")
             .ok()
@@ -147,7 +150,7 @@ impl OidcProvider {
     }
 
     /// Acts as the browser that denies consent: returns the URL the provider redirects to,
-    /// which carries `error=access_denied` but, unlike RFC 6749 asks, no `state`.
+    /// which carries `error=access_denied` but no `state`, although RFC 6749 requires it.
     pub async fn deny(&self, authorization_url: &str) -> reqwest::Url {
         self.open_consent_page(authorization_url).await;
         let response = self
@@ -184,7 +187,7 @@ impl OidcProvider {
         }
     }
 
-    /// Polls the discovery document until it answers 200, and returns its `issuer`.
+    /// Polls the discovery document until it returns 200, and returns its `issuer`.
     async fn wait_for_discovery(&mut self, port: u16, deadline: Instant) -> String {
         let url = format!("http://127.0.0.1:{port}/.well-known/openid-configuration");
         loop {
