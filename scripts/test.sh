@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace against real services: SQLite, PostgreSQL, MariaDB, Redis,
-# Python FastAuth for the compatibility test, and aiosmtpd for the mail tests. Starts what is
-# not running and installs what is missing, so it works on a fresh machine.
+# Python FastAuth for the compatibility test, aiosmtpd for the mail tests, and
+# oidc-provider-mock for the OAuth tests. Starts what is not running and installs what is
+# missing, so it works on a fresh machine.
 #
 # Services, as the tests expect them (override with the variables):
 #   FASTAUTH_TEST_POSTGRES  postgres://postgres@127.0.0.1:5432/test
@@ -107,17 +108,31 @@ setup_mail_python() {
     cp scripts/requirements-mail.txt "$stamp"
 }
 
+setup_oidc_python() {
+    local venv=.venv/oidc
+    local stamp=$venv/.requirements
+    if [ -x "$venv/bin/python" ] && cmp -s scripts/requirements-oidc.txt "$stamp"; then
+        return 0
+    fi
+    log "installing oidc-provider-mock into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-oidc.txt
+    cp scripts/requirements-oidc.txt "$stamp"
+}
+
 start_postgres
 start_mariadb
 start_redis
 setup_reference_python
 setup_mail_python
+setup_oidc_python
 
 export FASTAUTH_TEST_POSTGRES=${FASTAUTH_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
 export FASTAUTH_TEST_MYSQL=${FASTAUTH_TEST_MYSQL:-mysql://root@127.0.0.1:3306/test}
 export FASTAUTH_TEST_REDIS=${FASTAUTH_TEST_REDIS:-redis://127.0.0.1:6379}
 export FASTAUTH_REFERENCE_PYTHON=${FASTAUTH_REFERENCE_PYTHON:-$PWD/.venv/reference/bin/python}
 export FASTAUTH_MAIL_PYTHON=${FASTAUTH_MAIL_PYTHON:-$PWD/.venv/mail/bin/python}
+export FASTAUTH_OIDC_PYTHON=${FASTAUTH_OIDC_PYTHON:-$PWD/.venv/oidc/bin/python}
 
 log "cargo test --workspace"
 cargo test --workspace "$@"

@@ -2,11 +2,13 @@
 //! requests driven in-process, and helpers to read and forge tokens.
 //!
 //! The scenarios in `tests/api/` take a [`TestDb`] and run unchanged on SQLite, PostgreSQL and
-//! MariaDB; `tests/examples.rs` drives the example servers as processes.
+//! MariaDB; `tests/examples.rs` drives the example servers as processes. [`oauth`] has the
+//! OpenID and GitHub providers the OAuth flows sign in with.
 
 pub mod client;
 pub mod db;
 pub mod mail;
+pub mod oauth;
 pub mod state;
 pub mod tokens;
 
