@@ -49,19 +49,19 @@ pub struct User {
 /// The declaration for SQLite.
 pub mod sqlite {
     use super::User;
-    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, MagicLink], name: SqliteAuth }
+    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, MagicLink, Google, GitHub], name: SqliteAuth }
 }
 
 /// The declaration for PostgreSQL.
 pub mod postgres {
     use super::User;
-    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials, MagicLink], name: PgAuth }
+    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials, MagicLink, Google, GitHub], name: PgAuth }
 }
 
 /// The declaration for MySQL and MariaDB.
 pub mod mysql {
     use super::User;
-    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials, MagicLink], name: MySqlAuth }
+    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials, MagicLink, Google, GitHub], name: MySqlAuth }
 }
 
 /// Argon2 parameters cheap enough for hundreds of hashes per test run.

@@ -21,6 +21,7 @@ mod magic_links;
 mod mail_flows;
 mod mail_hooks;
 mod me;
+mod oauth;
 mod refresh;
 mod register;
 mod routing;
@@ -54,6 +55,18 @@ macro_rules! on_every_database {
 }
 
 on_every_database! {
+    oauth::google_sign_in_creates_account,
+    oauth::google_links_existing_account,
+    oauth::google_unverified_email_refused,
+    oauth::google_state_refusals,
+    oauth::oauth_redirect_allow_list,
+    oauth::google_id_token_forgeries,
+    oauth::github_sign_in_with_pkce,
+    oauth::github_email_rules,
+    oauth::github_link_flow,
+    oauth::oauth_callback_delivery,
+    oauth::oauth_hooks,
+    oauth::oauth_inactive_and_deleted_accounts,
     mail_hooks::mail_hooks_fire_in_each_flow,
     mail_hooks::magic_link_respects_allow_signin,
     mail_hooks::forgot_password_is_rate_limited,
