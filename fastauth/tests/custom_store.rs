@@ -290,6 +290,9 @@ impl RoleStore for CountingStore {
 
 impl fastauth::store::KeyStore for CountingStore {}
 
+// No OAuth accounts: the OAuth routes would answer `oauth_adapter is not configured`.
+impl fastauth::store::OAuthStore for CountingStore {}
+
 impl Store<Member> for CountingStore {}
 
 /// A role marker written by hand, as `fastauth!` generates them.

@@ -114,6 +114,15 @@ async fn users(db: &TestDb) -> i64 {
     db.count("SELECT COUNT(*) FROM fastauth_users").await
 }
 
+/// Counts the audit rows of `kind` for GitHub and `user_id`.
+async fn github_events(db: &TestDb, kind: &str, user_id: &str) -> i64 {
+    db.count(&format!(
+        "SELECT COUNT(*) FROM fastauth_audit_events \
+         WHERE kind = '{kind}' AND provider = 'github' AND user_id = '{user_id}'"
+    ))
+    .await
+}
+
 /// Signs in through GitHub as account `id` and returns the callback's reply.
 async fn github_sign_in(app: &TestApp, stand_in: &GitHubStandIn, id: u64) -> Reply {
     let url = start(app, "github", GITHUB_CALLBACK).await;
@@ -460,21 +469,13 @@ pub(crate) async fn github_sign_in_with_pkce(db: &TestDb) {
 
     // Another flow, whose stored verifier no longer matches the challenge GitHub saw.
     let url = start(&app, "github", GITHUB_CALLBACK).await;
-    let key = format!("oauth_state:{}", param(&url, "state").expect("a state"));
-    let stored = state.get(&key).await.expect("the state store answers");
-    let mut record: Value =
-        serde_json::from_str(&stored.expect("the record is stored").value).expect("JSON");
-    assert_eq!(record["provider"], "github");
-    assert_eq!(record["redirect_uri"], GITHUB_CALLBACK);
-    record["code_verifier"] = json!(fastauth_tests::oauth::random_token());
-    state
-        .set(
-            &key,
-            &record.to_string(),
-            std::time::Duration::from_secs(600),
-        )
-        .await
-        .expect("the state store answers");
+    tamper_state(&state, &url, |record| {
+        assert_eq!(record["provider"], "github");
+        assert_eq!(record["redirect_uri"], GITHUB_CALLBACK);
+        assert_eq!(record["code_verifier"].as_str().map(str::len), Some(86));
+        record["code_verifier"] = json!(fastauth_tests::oauth::random_token());
+    })
+    .await;
     let target = stand_in.consent(&url, 4242).await;
     follow(&app, &target, None)
         .await
@@ -524,13 +525,11 @@ pub(crate) async fn github_link_flow(db: &TestDb) {
     stand_in.set_user(github_user(77, "kim-at-github@example.com", false));
     stand_in.set_user(github_user(78, "other@example.com", true));
     let forging = ForgingProvider::start(CLIENT_ID, CLIENT_SECRET).await;
-    let app = db
-        .app(
-            config()
-                .github(github(&stand_in))
-                .google(google(forging.issuer())),
-        )
-        .await;
+    let github_and_google = config()
+        .github(github(&stand_in))
+        .google(google(forging.issuer()));
+    // With the SQL audit sink, to check the link events.
+    let app = db.app_with(github_and_google, None::<()>, true).await;
     let kim = app.register("kim@example.com").await;
     let kim_id = user_id(&app, &kim.access).await;
     let mallory = app.register("mallory@example.com").await;
@@ -616,6 +615,8 @@ pub(crate) async fn github_link_flow(db: &TestDb) {
         .await;
     assert_eq!(unlink.status.as_u16(), 200, "{}", unlink.text);
     assert_eq!(unlink.json, json!({ "message": "Account unlinked" }));
+    assert_eq!(github_events(db, "oauth_linked", &kim_id).await, 1);
+    assert_eq!(github_events(db, "oauth_unlinked", &kim_id).await, 1);
     app.request_json(
         "DELETE",
         "/auth/oauth/accounts/github",
@@ -817,4 +818,119 @@ pub(crate) async fn oauth_inactive_and_deleted_accounts(db: &TestDb) {
     // The GitHub account is free again: it creates a new account.
     let again = pair_of(&github_sign_in(&app, &stand_in, 21).await);
     assert_ne!(user_id(&app, &again.access).await, quinn_id);
+}
+
+/// Rewrites the stored record of the flow whose authorization URL is `url`.
+async fn tamper_state(
+    state: &Arc<dyn fastauth::store::StateStore>,
+    url: &str,
+    change: impl FnOnce(&mut Value),
+) {
+    let key = format!("oauth_state:{}", param(url, "state").expect("a state"));
+    let stored = state.get(&key).await.expect("the state store answers");
+    let mut record: Value =
+        serde_json::from_str(&stored.expect("the record is stored").value).expect("JSON");
+    change(&mut record);
+    state
+        .set(
+            &key,
+            &record.to_string(),
+            std::time::Duration::from_secs(600),
+        )
+        .await
+        .expect("the state store answers");
+}
+
+/// The state record decides: its redirect URI is sent to the token endpoint, its provider
+/// must match the path, it must carry a redirect URI, and its PKCE verifier must match the
+/// challenge the provider saw. A new account of the admin address gets the admin role.
+pub(crate) async fn oauth_state_record_rules(db: &TestDb) {
+    let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
+    stand_in.set_user(github_user(30, "root@example.com", true));
+    let forging = ForgingProvider::start(CLIENT_ID, CLIENT_SECRET).await;
+    forging.set_user(
+        "forged-rita",
+        json!({ "email": "rita@example.com", "email_verified": true }),
+    );
+    let state = db.state_store().await;
+    let app = db
+        .app(
+            config()
+                .github(github(&stand_in))
+                .google(google(forging.issuer()))
+                .allowed_redirects([FRONT_END])
+                .admin_email("root@example.com")
+                .state_store(Arc::clone(&state)),
+        )
+        .await;
+    let someone = app.register("sam@example.com").await;
+    let accounts = app.get("/auth/oauth/accounts", &someone.access).await;
+    assert_eq!(accounts.status.as_u16(), 200, "{}", accounts.text);
+    assert_eq!(accounts.json, json!([]));
+
+    // A front-end page receives the code and calls the callback itself.
+    let url = start(&app, "github", FRONT_END).await;
+    let target = stand_in.consent(&url, 30).await;
+    assert!(target.as_str().starts_with(FRONT_END), "{target}");
+    let code = param(target.as_str(), "code").expect("a code");
+    let state_value = param(target.as_str(), "state").expect("a state");
+    let reply = app
+        .get_with(
+            &format!("/auth/oauth/github/callback?code={code}&state={state_value}"),
+            &[],
+        )
+        .await;
+    let pair = pair_of(&reply);
+    let form = stand_in.token_requests().pop().expect("a token request");
+    assert!(
+        form.contains(&("redirect_uri".to_owned(), FRONT_END.to_owned())),
+        "{form:?}"
+    );
+    let roles = app.get("/auth/roles/me", &pair.access).await;
+    assert_eq!(roles.status.as_u16(), 200, "{}", roles.text);
+    assert_eq!(roles.json["roles"], json!(["admin"]));
+
+    let url = start(&app, "github", GITHUB_CALLBACK).await;
+    let state_value = param(&url, "state").expect("a state");
+    app.get_with(
+        &format!("/auth/oauth/google/callback?code=x&state={state_value}"),
+        &[],
+    )
+    .await
+    .assert_error(400, "OAuth state provider mismatch");
+
+    let url = start(&app, "github", GITHUB_CALLBACK).await;
+    tamper_state(&state, &url, |record| {
+        record
+            .as_object_mut()
+            .expect("an object")
+            .remove("redirect_uri");
+    })
+    .await;
+    let target = stand_in.consent(&url, 30).await;
+    follow(&app, &target, None)
+        .await
+        .assert_error(400, "OAuth state is missing redirect_uri");
+
+    // Google's side: the forging provider checks PKCE.
+    let url = start(&app, "google", GOOGLE_CALLBACK).await;
+    tamper_state(&state, &url, |record| {
+        record["code_verifier"] = json!(fastauth_tests::oauth::random_token());
+    })
+    .await;
+    let target = forging.consent(&url, "forged-rita").await;
+    let reply = follow(&app, &target, None).await;
+    assert_eq!(reply.status.as_u16(), 400, "{}", reply.text);
+    assert!(
+        reply
+            .detail()
+            .starts_with("Google token exchange failed: {\"error\":\"invalid_grant\""),
+        "{}",
+        reply.text
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM fastauth_users WHERE email = 'rita@example.com'")
+            .await,
+        0
+    );
 }
