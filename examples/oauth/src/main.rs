@@ -3,7 +3,7 @@
 //! Run it with `cargo run -p oauth`. A provider is on when its client id and secret are set
 //! (`GOOGLE_CLIENT_ID` and `GOOGLE_CLIENT_SECRET`, `GITHUB_CLIENT_ID` and
 //! `GITHUB_CLIENT_SECRET`); with neither, the server still starts and its OAuth routes
-//! answer `404 OAuth provider '...' not found`.
+//! return `404 OAuth provider '...' not found`.
 //!
 //! `GET /` is a page with a button per provider. A button asks
 //! `/auth/oauth/{provider}/authorize` for the provider's URL, with the server's own callback
