@@ -1,9 +1,9 @@
 //! The example servers run as processes and driven over real HTTP: start-up line, the
-//! credentials flow, and a clean exit on SIGTERM.
+//! credentials flow, OAuth sign-in against local providers, and a clean exit on SIGTERM.
 //!
 //! Cargo offers `CARGO_BIN_EXE_<name>` only for binaries of the test's own package, and
 //! `target/debug/basic` may be missing or stale when only the tests were built. So the tests
-//! run `cargo build -p basic -p full` themselves, once per test binary, and take each
+//! run `cargo build -p basic -p full -p oauth` themselves, once per test binary, and take each
 //! executable's path from Cargo's JSON messages. That path is right for any target
 //! directory, and the build is a no-op when the binaries are up to date.
 
@@ -35,13 +35,13 @@ fn example_binaries() -> &'static HashMap<String, PathBuf> {
                 "--manifest-path",
             ])
             .arg(manifest)
-            .args(["-p", "basic", "-p", "full"])
+            .args(["-p", "basic", "-p", "full", "-p", "oauth"])
             .stderr(Stdio::inherit())
             .output()
             .expect("running `cargo build` failed");
         assert!(
             output.status.success(),
-            "`cargo build -p basic -p full` failed"
+            "`cargo build -p basic -p full -p oauth` failed"
         );
         String::from_utf8_lossy(&output.stdout)
             .lines()
@@ -64,16 +64,17 @@ struct Server {
 }
 
 impl Server {
-    /// Starts example `name` with `environment` and waits for its listening line.
+    /// Starts example `name` with `environment`, which may override the bind address, the
+    /// secret and the log filter, and waits for its listening line.
     fn start(name: &str, environment: &[(&str, &str)]) -> Self {
         let binary = example_binaries()
             .get(name)
             .unwrap_or_else(|| panic!("cargo built no executable named {name}"));
         let mut child = Command::new(binary)
-            .envs(environment.iter().copied())
             .env("FASTAUTH_BIND", "127.0.0.1:0")
             .env("FASTAUTH_SECRET", SECRET)
             .env("RUST_LOG", "info")
+            .envs(environment.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1027,4 +1028,291 @@ fn full_example_needs_webhook_url() {
         stderr.contains("FASTAUTH_WEBHOOK_URL is required"),
         "{stderr}"
     );
+}
+
+const OAUTH_CLIENT_ID: &str = "oauth-example-client";
+const OAUTH_CLIENT_SECRET: &str = "oauth-example-client-secret";
+
+/// Returns a loopback port that was free a moment ago. The OAuth example must know its
+/// address before it starts, because its callback URLs are built from the base URL.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port failed");
+    listener.local_addr().expect("a bound address").port()
+}
+
+/// Returns the value of the cookies `names` in a `Cookie` header, from `Set-Cookie` headers.
+fn cookie_header(cookies: &HashMap<String, String>, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            let set_cookie = cookies
+                .get(*name)
+                .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"));
+            format!("{name}={}", cookie_value(set_cookie))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Builds `GET /auth/oauth/{provider}/authorize?redirect_uri=...` of the example.
+fn authorize(server: &Server, provider: &str, redirect_uri: &str) -> reqwest::RequestBuilder {
+    let path = format!("/auth/oauth/{provider}/authorize");
+    let mut url = reqwest::Url::parse(&server.url(&path)).expect("a valid URL");
+    url.query_pairs_mut()
+        .append_pair("redirect_uri", redirect_uri);
+    client().get(url)
+}
+
+/// Asks the example for `provider`'s authorization URL with `redirect_uri`.
+async fn authorization_url(server: &Server, provider: &str, redirect_uri: &str) -> String {
+    let (status, body) = call(authorize(server, provider, redirect_uri)).await;
+    assert_eq!(status, 200, "{provider}: {body}");
+    body["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no url in {body}"))
+        .to_owned()
+}
+
+/// Follows the provider's redirect to the example's callback as a browser does, checks the
+/// redirect to the page and its cookies, and returns the `Cookie` header that signs in.
+async fn finish_sign_in(server: &Server, target: &reqwest::Url, callback: &str) -> String {
+    let mut bare = target.clone();
+    bare.set_query(None);
+    assert_eq!(bare.as_str(), callback);
+    let response = fastauth_tests::oauth::browser()
+        .get(target.as_str())
+        .send()
+        .await
+        .expect("the callback request failed");
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let cookies = set_cookies(&response);
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 302, "{body}\n{}", server.log());
+    // The example's default post-login redirect is its own page.
+    assert_eq!(location, Some(server.url("/")));
+    for name in ["access_token", "refresh_token", "csrf_token"] {
+        let set_cookie = cookies.get(name).expect("the cookie is set");
+        assert!(!set_cookie.contains("Secure"), "{set_cookie}");
+    }
+    cookie_header(&cookies, &["access_token", "refresh_token", "csrf_token"])
+}
+
+/// Reads `/auth/me` and `/auth/oauth/accounts` with the cookies of a sign-in.
+async fn signed_in_account(server: &Server, cookies: &str) -> (Value, Value) {
+    let (status, me) = call(
+        client()
+            .get(server.url("/auth/me"))
+            .header("cookie", cookies),
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    let request = client()
+        .get(server.url("/auth/oauth/accounts"))
+        .header("cookie", cookies);
+    let (status, accounts) = call(request).await;
+    assert_eq!(status, 200, "{accounts}");
+    (me, accounts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_example_signs_in() {
+    use fastauth_tests::oauth::{GitHubEmail, GitHubStandIn, GitHubUser, OidcProvider};
+
+    let google = OidcProvider::start().await;
+    let ada = json!({
+        "email": "ada@example.com",
+        "email_verified": true,
+        "name": "Ada Lovelace",
+    });
+    google.set_user("ada-1", ada).await;
+    let github = GitHubStandIn::start(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET).await;
+    github.set_user(GitHubUser {
+        id: 583_231,
+        login: "octo-grace".to_owned(),
+        name: Some("Grace Octo".to_owned()),
+        email: None,
+        avatar_url: None,
+        emails: vec![GitHubEmail {
+            email: "grace@example.com".to_owned(),
+            primary: true,
+            verified: true,
+        }],
+    });
+
+    let bind = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{bind}");
+    let front_end = format!("{base}/signed-in");
+    let (auth_url, token_url, api_url) = (github.auth_url(), github.token_url(), github.api_url());
+    let mut server = Server::start(
+        "oauth",
+        &[
+            ("FASTAUTH_BIND", &bind),
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("GOOGLE_CLIENT_ID", OAUTH_CLIENT_ID),
+            ("GOOGLE_CLIENT_SECRET", OAUTH_CLIENT_SECRET),
+            ("GOOGLE_ISSUER_URL", google.issuer()),
+            ("GITHUB_CLIENT_ID", OAUTH_CLIENT_ID),
+            ("GITHUB_CLIENT_SECRET", OAUTH_CLIENT_SECRET),
+            ("GITHUB_AUTH_URL", &auth_url),
+            ("GITHUB_TOKEN_URL", &token_url),
+            ("GITHUB_API_URL", &api_url),
+            ("FASTAUTH_ALLOWED_REDIRECTS", &format!(" {front_end} ,")),
+        ],
+    );
+    assert_eq!(server.base_url, base);
+    let log = server.log();
+    assert!(log.contains(r#"google="on" github="on""#), "{log}");
+    assert!(!log.contains(OAUTH_CLIENT_SECRET), "{log}");
+
+    // The page has a button per provider, each carrying the example's own callback.
+    let page = client().get(server.url("/")).send().await.expect("GET /");
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.expect("a text body");
+    let google_callback = format!("{base}/auth/oauth/google/callback");
+    let github_callback = format!("{base}/auth/oauth/github/callback");
+    for callback in [&google_callback, &github_callback] {
+        assert!(
+            page.contains(&format!("data-callback=\"{callback}\"")),
+            "{page}"
+        );
+    }
+
+    // Google, played by oidc-provider-mock: a new account with the provider's address.
+    let url = authorization_url(&server, "google", &google_callback).await;
+    let target = google.consent(&url, "ada-1").await;
+    let cookies = finish_sign_in(&server, &target, &google_callback).await;
+    let (me, accounts) = signed_in_account(&server, &cookies).await;
+    assert_eq!(me["email"], "ada@example.com");
+    assert_eq!(me["name"], "Ada Lovelace");
+    assert_eq!(me["email_verified"], true);
+    let ada_id = me["id"].as_str().expect("an id").to_owned();
+    assert_eq!(
+        accounts,
+        json!([{ "provider": "google", "provider_account_id": "ada-1" }])
+    );
+
+    // A second sign-in through the same Google account finds the link.
+    let url = authorization_url(&server, "google", &google_callback).await;
+    let target = google.consent(&url, "ada-1").await;
+    let cookies = finish_sign_in(&server, &target, &google_callback).await;
+    let (me, _) = signed_in_account(&server, &cookies).await;
+    assert_eq!(me["id"], ada_id.as_str());
+
+    // GitHub, played by the stand-in: the verified primary address of /user/emails.
+    let url = authorization_url(&server, "github", &github_callback).await;
+    let target = github.consent(&url, 583_231).await;
+    let cookies = finish_sign_in(&server, &target, &github_callback).await;
+    let (me, accounts) = signed_in_account(&server, &cookies).await;
+    assert_eq!(me["email"], "grace@example.com");
+    assert_eq!(me["name"], "Grace Octo");
+    assert_eq!(me["email_verified"], true);
+    assert_ne!(me["id"], ada_id.as_str());
+    assert_eq!(
+        accounts,
+        json!([{ "provider": "github", "provider_account_id": "583231" }])
+    );
+
+    // FASTAUTH_ALLOWED_REDIRECTS adds a front-end page; other values are refused.
+    let url = authorization_url(&server, "github", &front_end).await;
+    assert!(url.starts_with(&auth_url), "{url}");
+    let elsewhere = format!("{base}/elsewhere");
+    let (status, body) = call(authorize(&server, "google", &elsewhere)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["detail"], "redirect_uri is not allowed");
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_example_without_providers() {
+    let mut server = Server::start("oauth", &[("DATABASE_URL", "sqlite::memory:")]);
+    let log = server.log();
+    assert!(log.contains(r#"google="off" github="off""#), "{log}");
+
+    let page = client().get(server.url("/")).send().await.expect("GET /");
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.expect("a text body");
+    assert!(page.contains("No provider is configured"), "{page}");
+    assert!(!page.contains("data-callback"), "{page}");
+
+    for provider in ["google", "github"] {
+        let callback = server.url(&format!("/auth/oauth/{provider}/callback"));
+        let (status, body) = call(authorize(&server, provider, &callback)).await;
+        assert_eq!(status, 404, "{body}");
+        let expected = format!("OAuth provider '{provider}' not found");
+        assert_eq!(body["detail"], expected.as_str());
+    }
+    // The password routes work without any provider.
+    credentials_flow(&server).await;
+
+    assert_eq!(server.terminate(), Some(0), "{}", server.log());
+}
+
+#[test]
+fn oauth_example_rejects_incomplete_clients() {
+    let cases: [(&str, (&str, &str), &str); 5] = [
+        (
+            "oauth",
+            ("GOOGLE_CLIENT_ID", "id"),
+            "GOOGLE_CLIENT_SECRET is required",
+        ),
+        (
+            "oauth",
+            ("GOOGLE_CLIENT_SECRET", "secret"),
+            "GOOGLE_CLIENT_ID is required",
+        ),
+        (
+            "oauth",
+            ("GITHUB_CLIENT_ID", "id"),
+            "GITHUB_CLIENT_SECRET is required",
+        ),
+        (
+            "full",
+            ("GITHUB_CLIENT_SECRET", "secret"),
+            "GITHUB_CLIENT_ID is required",
+        ),
+        // basic declares no OAuth provider, so a client id there is a mistake.
+        (
+            "basic",
+            ("GOOGLE_CLIENT_ID", "id"),
+            "GOOGLE_CLIENT_ID is set",
+        ),
+    ];
+    for (example, variable, expected) in cases {
+        let (code, stderr) = exit_of(example, &[variable]);
+        assert_eq!(code, Some(2), "{example} {variable:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{example} {variable:?}: {stderr}"
+        );
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{example} {variable:?}: {stderr}"
+        );
+    }
+
+    let invalid = [
+        ("GOOGLE_ISSUER_URL", "accounts.google.com"),
+        (
+            "FASTAUTH_ALLOWED_REDIRECTS",
+            "http://127.0.0.1:8000/a, /relative",
+        ),
+        ("OAUTH_REDIRECT_URL", "ftp://127.0.0.1/"),
+    ];
+    for (name, value) in invalid {
+        let environment = [
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "secret"),
+            (name, value),
+        ];
+        let (code, stderr) = exit_of("oauth", &environment);
+        assert_eq!(code, Some(2), "{name}={value}: {stderr}");
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+    }
 }

@@ -9,6 +9,9 @@
 //! At start-up it creates the role `admin` when it is missing. When `FASTAUTH_ADMIN_EMAIL`
 //! names an existing account, that account gets the role at start-up, else at registration.
 //!
+//! Google and GitHub sign-in are each on when their client id and secret are set
+//! (`GOOGLE_CLIENT_ID`, `GITHUB_CLIENT_ID`, ...), as in the OAuth example.
+//!
 //! `FASTAUTH_AUDIT_TABLE=true` also writes every security event to the table
 //! `fastauth_audit_events` of the same database.
 
@@ -30,17 +33,17 @@ pub struct User {}
 
 mod sqlite {
     use super::User;
-    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, MagicLink], name: SqliteAuth }
+    fastauth::fastauth! { user: User, database: Sqlite, providers: [Credentials, MagicLink, Google, GitHub], name: SqliteAuth }
 }
 
 mod postgres {
     use super::User;
-    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials, MagicLink], name: PgAuth }
+    fastauth::fastauth! { user: User, database: Postgres, providers: [Credentials, MagicLink, Google, GitHub], name: PgAuth }
 }
 
 mod mysql {
     use super::User;
-    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials, MagicLink], name: MySqlAuth }
+    fastauth::fastauth! { user: User, database: MySql, providers: [Credentials, MagicLink, Google, GitHub], name: MySqlAuth }
 }
 
 type HealthCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
@@ -168,7 +171,11 @@ async fn build(settings: Settings) -> Router {
 #[tokio::main]
 async fn main() {
     example_support::init_tracing();
-    let settings = Settings::load().await.unwrap_or_else(|e| exit_with(&e));
+    let (mut settings, oauth) = Settings::load_with_oauth()
+        .await
+        .unwrap_or_else(|e| exit_with(&e));
+    oauth.log_providers();
+    settings.auth = oauth.apply(settings.auth);
     let bind = settings.bind;
     let router = build(settings).await;
     if let Err(error) = example_support::serve(router, bind).await {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use fastauth::mail::{ConsoleTransport, SmtpTransport, WebhookTransport};
+use fastauth::oauth::{GitHubConfig, GoogleConfig, Provider};
 use fastauth::{
     AuthConfig, ClientIpSource, CookieConfig, JwtAlgorithm, LockoutConfig, RateLimit,
     RateLimitConfig, Secret, TokenDelivery,
@@ -83,7 +84,16 @@ impl Settings {
     /// shared by every instance, else to process memory. Lockout counters stay in the
     /// database, the default of `with_pool`.
     pub async fn load() -> Result<Self, SettingError> {
-        let mut settings = Self::from_env()?;
+        reject_unsupported_settings(&[
+            "GOOGLE_CLIENT_ID",
+            "GITHUB_CLIENT_ID",
+            "FASTAUTH_CORS_ORIGINS",
+        ])?;
+        Self::load_checked().await
+    }
+
+    async fn load_checked() -> Result<Self, SettingError> {
+        let mut settings = Self::from_env_checked()?;
         let state: Arc<dyn fastauth::store::StateStore> = match &settings.redis_url {
             Some(url) => {
                 let store = fastauth::store::RedisStateStore::connect(url)
@@ -98,9 +108,29 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Reads every variable, without connecting to anything.
+    /// Reads every variable and the OAuth ones ([`OAuthSettings::from_env`]), for the
+    /// examples whose declaration lists `Google` and `GitHub`. The OAuth settings are
+    /// returned apart, so that the caller can add defaults of its own before
+    /// [`OAuthSettings::apply`].
+    pub async fn load_with_oauth() -> Result<(Self, OAuthSettings), SettingError> {
+        reject_unsupported_settings(&["FASTAUTH_CORS_ORIGINS"])?;
+        let oauth = OAuthSettings::from_env()?;
+        Ok((Self::load_checked().await?, oauth))
+    }
+
+    /// Reads every variable, without connecting to anything. The OAuth variables are
+    /// rejected: [`Settings::load_with_oauth`] reads them.
     pub fn from_env() -> Result<Self, SettingError> {
-        reject_unsupported_settings()?;
+        reject_unsupported_settings(&[
+            "GOOGLE_CLIENT_ID",
+            "GITHUB_CLIENT_ID",
+            "FASTAUTH_CORS_ORIGINS",
+        ])?;
+        Self::from_env_checked()
+    }
+
+    /// Reads every variable except those that `reject_unsupported_settings` checked.
+    fn from_env_checked() -> Result<Self, SettingError> {
         let bind_text = var("FASTAUTH_BIND").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
             invalid(
@@ -414,24 +444,214 @@ fn is_dev_host(base_url: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Rejects the variables of capabilities this version does not have, so that a server
-/// never runs without a protection its operator asked for.
-fn reject_unsupported_settings() -> Result<(), SettingError> {
-    let unsupported = |name: &str| {
-        SettingError(format!(
-            "{name} is not supported by this version yet: unset it"
-        ))
-    };
-    for name in [
-        "GOOGLE_CLIENT_ID",
-        "GITHUB_CLIENT_ID",
-        "FASTAUTH_CORS_ORIGINS",
-    ] {
-        if var(name).is_some() {
-            return Err(unsupported(name));
+/// Rejects the variables of capabilities this example does not have, so that a server
+/// never runs without a capability or protection its operator asked for.
+fn reject_unsupported_settings(names: &[&str]) -> Result<(), SettingError> {
+    for name in names {
+        if var(name).is_none() {
+            continue;
         }
+        let message = match *name {
+            "GOOGLE_CLIENT_ID" | "GITHUB_CLIENT_ID" => format!(
+                "{name} is set, but this example has no OAuth sign-in: unset it, or run \
+                 examples/oauth or examples/full"
+            ),
+            _ => format!("{name} is not supported by this version yet: unset it"),
+        };
+        return Err(SettingError(message));
     }
     Ok(())
+}
+
+/// The OAuth variables: the providers with a client, and the redirect settings.
+#[derive(Debug, Default)]
+pub struct OAuthSettings {
+    /// Set when `GOOGLE_CLIENT_ID` and `GOOGLE_CLIENT_SECRET` are.
+    pub google: Option<GoogleConfig>,
+    /// Set when `GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET` are.
+    pub github: Option<GitHubConfig>,
+    /// `FASTAUTH_ALLOWED_REDIRECTS`: `redirect_uri` values accepted besides the server's own
+    /// callback URLs.
+    pub allowed_redirects: Vec<String>,
+    /// `FASTAUTH_OAUTH_REDIRECT_URL` or `OAUTH_REDIRECT_URL`: where a successful sign-in
+    /// callback sends the browser.
+    pub success_redirect: Option<String>,
+}
+
+impl OAuthSettings {
+    /// Reads the OAuth variables. A provider is on when its client id and secret are both
+    /// set; one without the other is an error that names the missing variable.
+    pub fn from_env() -> Result<Self, SettingError> {
+        let google = match client("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")? {
+            None => None,
+            Some((id, secret)) => {
+                let mut google = GoogleConfig::new(id, secret);
+                if let Some(issuer) = absolute_url("GOOGLE_ISSUER_URL")? {
+                    google = google.issuer_url(issuer.trim_end_matches('/'));
+                }
+                Some(google)
+            }
+        };
+        let github = match client("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")? {
+            None => None,
+            Some((id, secret)) => {
+                let mut github = GitHubConfig::new(id, secret);
+                if let Some(url) = absolute_url("GITHUB_AUTH_URL")? {
+                    github = github.auth_url(url);
+                }
+                if let Some(url) = absolute_url("GITHUB_TOKEN_URL")? {
+                    github = github.token_url(url);
+                }
+                if let Some(url) = absolute_url("GITHUB_API_URL")? {
+                    github = github.api_url(url.trim_end_matches('/'));
+                }
+                Some(github)
+            }
+        };
+        Ok(Self {
+            google,
+            github,
+            allowed_redirects: allowed_redirects()?,
+            success_redirect: success_redirect()?,
+        })
+    }
+
+    /// Returns the providers that have a client, in the order Google, GitHub.
+    pub fn providers(&self) -> Vec<Provider> {
+        let mut providers = Vec::new();
+        if self.google.is_some() {
+            providers.push(Provider::Google);
+        }
+        if self.github.is_some() {
+            providers.push(Provider::GitHub);
+        }
+        providers
+    }
+
+    /// Logs which providers are on, and never a client id or secret.
+    pub fn log_providers(&self) {
+        let on = |enabled: bool| if enabled { "on" } else { "off" };
+        tracing::info!(
+            google = on(self.google.is_some()),
+            github = on(self.github.is_some()),
+            "OAuth sign-in providers"
+        );
+    }
+
+    /// Adds these settings to `auth`.
+    pub fn apply(self, mut auth: AuthConfig) -> AuthConfig {
+        if let Some(google) = self.google {
+            auth = auth.google(google);
+        }
+        if let Some(github) = self.github {
+            auth = auth.github(github);
+        }
+        if let Some(url) = self.success_redirect {
+            auth = auth.oauth_success_redirect(url);
+        }
+        auth.allowed_redirects(self.allowed_redirects)
+    }
+}
+
+/// Reads a provider's client id and secret: both or neither.
+fn client(id_name: &str, secret_name: &str) -> Result<Option<(String, String)>, SettingError> {
+    match (var(id_name), var(secret_name)) {
+        (Some(id), Some(secret)) => Ok(Some((id, secret))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(SettingError(format!(
+            "{secret_name} is required when {id_name} is set: set both, or unset {id_name}"
+        ))),
+        (None, Some(_)) => Err(SettingError(format!(
+            "{id_name} is required when {secret_name} is set: set both, or unset {secret_name}"
+        ))),
+    }
+}
+
+/// Checks that `url` is an absolute `http` or `https` URL with a host. The library checks
+/// the rest when the service is built.
+fn is_absolute_url(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.starts_with('/')
+    })
+}
+
+/// Reads a variable that must be an absolute `http` or `https` URL.
+fn absolute_url(name: &str) -> Result<Option<String>, SettingError> {
+    match var(name) {
+        None => Ok(None),
+        Some(url) if is_absolute_url(&url) => Ok(Some(url)),
+        Some(url) => Err(invalid(
+            name,
+            &url,
+            "an absolute http or https URL, like https://app.example.com/path",
+        )),
+    }
+}
+
+/// Reads `FASTAUTH_ALLOWED_REDIRECTS`: absolute URLs separated by commas. Entries are
+/// trimmed, and empty ones are ignored.
+fn allowed_redirects() -> Result<Vec<String>, SettingError> {
+    const NAME: &str = "FASTAUTH_ALLOWED_REDIRECTS";
+    let Some(list) = var(NAME) else {
+        return Ok(Vec::new());
+    };
+    let mut redirects = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        if !is_absolute_url(entry) {
+            return Err(invalid(
+                NAME,
+                entry,
+                "absolute http or https URLs separated by commas",
+            ));
+        }
+        redirects.push(entry.to_owned());
+    }
+    Ok(redirects)
+}
+
+/// Reads the post-login redirect: `FASTAUTH_OAUTH_REDIRECT_URL`, or `OAUTH_REDIRECT_URL`
+/// after Python FastAuth's setting `oauth_redirect_url`. Both set to different values is an
+/// error.
+fn success_redirect() -> Result<Option<String>, SettingError> {
+    let ours = absolute_url("FASTAUTH_OAUTH_REDIRECT_URL")?;
+    let fastauth = absolute_url("OAUTH_REDIRECT_URL")?;
+    match (ours, fastauth) {
+        (Some(ours), Some(theirs)) if ours != theirs => Err(SettingError(
+            "FASTAUTH_OAUTH_REDIRECT_URL and OAUTH_REDIRECT_URL differ: set only one of them"
+                .to_owned(),
+        )),
+        (ours, theirs) => Ok(ours.or(theirs)),
+    }
+}
+
+/// Opens the SQLite database that `DATABASE_URL` names: a file, created when missing, or
+/// `sqlite::memory:`.
+pub async fn open_sqlite(url: &str) -> Result<sqlx::SqlitePool, SettingError> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
+
+    let options: SqliteConnectOptions = url
+        .parse()
+        .map_err(|e| SettingError(format!("invalid DATABASE_URL={url:?}: {e}")))?;
+    // Each connection to `sqlite::memory:` opens a database of its own, so an in-memory
+    // database gets one connection that is never closed.
+    let pool_options = if url.contains(":memory:") {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        SqlitePoolOptions::new()
+    };
+    // WAL (sqlx's default) with NORMAL sync, as in the basic example.
+    let options = options
+        .create_if_missing(true)
+        .synchronous(SqliteSynchronous::Normal);
+    pool_options.connect_with(options).await.map_err(|e| {
+        SettingError(format!(
+            "DATABASE_URL={url:?}: opening the database failed: {e}"
+        ))
+    })
 }
 
 /// Prints `message` as one line on standard error and exits with status 2.
