@@ -13,13 +13,13 @@ use crate::oauth::{AuthorizationRequest, OAuthError, Profile, Provider, STATE_TT
 use crate::store::{OAuthAccount, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
-/// The longest provider id repeated in a `not found` answer.
+/// The longest provider id repeated in a `not found` response.
 const MAX_ECHOED_PROVIDER_CHARS: usize = 64;
 
 /// The longest `redirect_uri` considered; no allowed value is longer.
 const MAX_REDIRECT_URI_CHARS: usize = 2048;
 
-/// How an OAuth sign-in ended, for the events and hooks that follow it.
+/// The outcome of an OAuth sign-in, for the events and hooks that follow it.
 struct Resolved<U> {
     record: UserRecord<U>,
     created: bool,
@@ -81,7 +81,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if redirect_uri.len() > MAX_REDIRECT_URI_CHARS
             || !state::redirect_allowed(redirect_uri, &own_callback, allowed)
         {
-            tracing::info!(target: CORE, provider = provider.id(), "OAuth redirect_uri refused");
+            tracing::info!(target: CORE, provider = provider.id(), "OAuth redirect_uri rejected");
             return Err(OAuthError::RedirectNotAllowed.into());
         }
         let state_value = state::new_state();
@@ -249,7 +249,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             return Err(AuthError::AccountDeactivated);
         }
         if !self.hooks().allow_signin(record, provider.id()).await? {
-            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in refused by allow_signin");
+            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in rejected by allow_signin");
             return Err(AuthError::LinkSignInNotAllowed);
         }
         Ok(())
@@ -268,7 +268,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 target: CORE,
                 user_id = %record.core.id,
                 provider = provider.id(),
-                "OAuth sign-in refused: the provider does not vouch for the address"
+                "OAuth sign-in rejected: the provider does not vouch for the address"
             );
             return Err(OAuthError::EmailNotVerified.into());
         }
@@ -347,10 +347,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .find_user_by_id(&standard.id)
             .await?
             .ok_or(AuthError::UserNotFound)?;
-        // A refusal leaves the account unlinked and without the admin role, as the contract
+        // A rejection leaves the account unlinked and without the admin role, as the contract
         // says.
         if !self.hooks().allow_signin(&record, provider.id()).await? {
-            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in refused by allow_signin");
+            tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in rejected by allow_signin");
             return Err(AuthError::LinkSignInNotAllowed);
         }
         self.create_link(provider, profile, &record.core.id).await?;

@@ -18,7 +18,7 @@ use crate::oauth::OAuthError;
 use crate::store::Store;
 use crate::user::AuthUser;
 
-/// The longest `error` parameter of a provider repeated in the answer.
+/// The longest `error` parameter of a provider repeated in the response.
 const MAX_PROVIDER_ERROR_CHARS: usize = 128;
 
 /// Reads required query parameters, or returns one 422 listing every missing one.
@@ -44,7 +44,7 @@ fn required<'a, const N: usize>(
     Ok(names.map(|name| query.get(name).map_or("", String::as_str)))
 }
 
-/// Refuses a callback that carries the provider's `error` instead of a code.
+/// Rejects a callback that carries the provider's `error` instead of a code.
 fn provider_error(query: &HashMap<String, String>) -> Result<(), ApiError> {
     match query.get("error") {
         Some(error) => {

@@ -1,6 +1,6 @@
-//! The refusals of the OAuth flows, each with the status and text the contract gives it.
+//! The errors of the OAuth flows, each with the status and text the contract gives it.
 
-/// Why an OAuth request was refused.
+/// The reason an OAuth request was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthError {
     /// The path names a provider that is not declared or not configured.
@@ -24,20 +24,20 @@ pub enum OAuthError {
     /// The state record has no `redirect_uri`.
     #[error("OAuth state is missing redirect_uri")]
     MissingRedirectUri,
-    /// The provider refused the authorization code, or its ID token did not verify.
+    /// The provider rejected the authorization code, or its ID token did not verify.
     #[error("{provider} token exchange failed: {detail}")]
     TokenExchange {
         /// `Google` or `GitHub`.
         provider: &'static str,
-        /// The provider's answer, or `invalid id_token`.
+        /// The provider's response, or `invalid id_token`.
         detail: String,
     },
-    /// The provider's profile endpoint refused the access token.
+    /// The provider's profile endpoint rejected the access token.
     #[error("{provider} user info failed: {detail}")]
     UserInfo {
         /// `Google` or `GitHub`.
         provider: &'static str,
-        /// The provider's answer.
+        /// The provider's response.
         detail: String,
     },
     /// GitHub's address list could not be read.
@@ -72,10 +72,10 @@ pub enum OAuthError {
     Unavailable,
 }
 
-/// The longest part of a provider's answer that a refusal repeats.
+/// The longest part of a provider's response that an error repeats.
 const MAX_DETAIL_CHARS: usize = 300;
 
-/// Cuts a provider's answer for the `detail` of a refusal: at most [`MAX_DETAIL_CHARS`]
+/// Cuts a provider's response for the `detail` of an error: at most [`MAX_DETAIL_CHARS`]
 /// characters, control characters replaced.
 pub(crate) fn provider_detail(text: &str) -> String {
     let mut detail: String = text

@@ -57,7 +57,7 @@ pub(crate) struct CodeGrant<'a> {
     pub(crate) token_url: &'a str,
     /// Whether the secret goes in an `Authorization: Basic` header rather than the form.
     pub(crate) basic_auth: bool,
-    /// `Google` or `GitHub`, for refusals.
+    /// `Google` or `GitHub`, for error texts.
     pub(crate) provider: &'static str,
 }
 
@@ -130,14 +130,14 @@ impl CodeGrant<'_> {
             .set_redirect_uri(Cow::Owned(redirect))
             .request_async(&send)
             .await
-            .map_err(|error| self.refusal(error))?;
+            .map_err(|error| self.error_of(error))?;
         Ok(Tokens {
             access_token: response.access_token().secret().clone(),
             id_token: response.extra_fields().id_token.clone(),
         })
     }
 
-    fn refusal(&self, error: RequestTokenError<TransportError, BasicErrorResponse>) -> OAuthError {
+    fn error_of(&self, error: RequestTokenError<TransportError, BasicErrorResponse>) -> OAuthError {
         let detail = match error {
             RequestTokenError::Request(error) => {
                 tracing::warn!(
@@ -148,8 +148,8 @@ impl CodeGrant<'_> {
                 );
                 return OAuthError::Unavailable;
             }
-            RequestTokenError::ServerResponse(answer) => {
-                serde_json::to_string(&answer).unwrap_or_else(|_| answer.error().to_string())
+            RequestTokenError::ServerResponse(body) => {
+                serde_json::to_string(&body).unwrap_or_else(|_| body.error().to_string())
             }
             // GitHub answers 200 with an `error` member: its code is the detail.
             RequestTokenError::Parse(_, body) => {

@@ -72,29 +72,29 @@ impl GitHub {
             .exchange(&self.transport, code, &record.code_verifier, redirect_uri)
             .await?;
         let api = self.config.api_url.trim_end_matches('/');
-        let answer = self
+        let response = self
             .transport
             .get(&format!("{api}/user"), Some(&tokens.access_token))
             .await
             .map_err(unreachable)?;
-        let refused = || OAuthError::UserInfo {
+        let rejected = || OAuthError::UserInfo {
             provider: PROVIDER,
-            detail: provider_detail(&answer.text()),
+            detail: provider_detail(&response.text()),
         };
-        if answer.status != 200 {
-            return Err(refused());
+        if response.status != 200 {
+            return Err(rejected());
         }
-        let user: User = serde_json::from_slice(&answer.body).map_err(|_| refused())?;
-        let answer = self
+        let user: User = serde_json::from_slice(&response.body).map_err(|_| rejected())?;
+        let response = self
             .transport
             .get(&format!("{api}/user/emails"), Some(&tokens.access_token))
             .await
             .map_err(unreachable)?;
-        if answer.status != 200 {
+        if response.status != 200 {
             return Err(OAuthError::GitHubEmails);
         }
         let emails: Vec<Email> =
-            serde_json::from_slice(&answer.body).map_err(|_| OAuthError::GitHubEmails)?;
+            serde_json::from_slice(&response.body).map_err(|_| OAuthError::GitHubEmails)?;
         let (email, email_verified) = choose_email(user.email.as_deref(), &emails)?;
         Ok(Profile {
             id: user.id.to_string(),

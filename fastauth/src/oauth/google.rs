@@ -52,7 +52,7 @@ struct Discovery {
 }
 
 impl Discovery {
-    /// Whether the client secret goes in a Basic header: only when the provider lists
+    /// Returns whether the client secret goes in a Basic header: only when the provider lists
     /// `client_secret_basic` and not `client_secret_post`.
     fn basic_auth(&self) -> bool {
         self.token_endpoint_auth_methods_supported
@@ -135,15 +135,15 @@ impl Google {
             tracing::warn!(target: TARGET, provider = PROVIDER, reason, "discovery failed");
             OAuthError::Unavailable
         };
-        let answer = self
+        let response = self
             .transport
             .get(&url, None)
             .await
             .map_err(|error| unavailable(&error.to_string()))?;
-        if answer.status != 200 {
-            return Err(unavailable(&format!("status {}", answer.status)));
+        if response.status != 200 {
+            return Err(unavailable(&format!("status {}", response.status)));
         }
-        let discovery: Discovery = serde_json::from_slice(&answer.body)
+        let discovery: Discovery = serde_json::from_slice(&response.body)
             .map_err(|error| unavailable(&format!("invalid document: {error}")))?;
         if discovery.issuer.trim_end_matches('/') != self.issuer() {
             return Err(unavailable("the document names another issuer"));
@@ -201,7 +201,7 @@ impl Google {
             .grant(&discovery)
             .exchange(&self.transport, code, &record.code_verifier, redirect_uri)
             .await?;
-        // The `openid` scope always brings an ID token: one missing is refused rather than
+        // The `openid` scope always brings an ID token: one missing is rejected rather than
         // skipped, so that its checks cannot be bypassed.
         let wants_id_token = self.config.scopes.iter().any(|s| s == "openid");
         let subject = match (&tokens.id_token, wants_id_token) {
@@ -234,24 +234,24 @@ impl Google {
         id_token: &str,
         nonce: Option<&str>,
     ) -> Result<String, OAuthError> {
-        let refuse = |reason: &str| {
-            tracing::warn!(target: TARGET, provider = PROVIDER, reason, "ID token refused");
+        let reject = |reason: &str| {
+            tracing::warn!(target: TARGET, provider = PROVIDER, reason, "ID token rejected");
             invalid_id_token()
         };
-        let header = jsonwebtoken::decode_header(id_token).map_err(|_| refuse("malformed"))?;
+        let header = jsonwebtoken::decode_header(id_token).map_err(|_| reject("malformed"))?;
         if !ID_TOKEN_ALGORITHMS.contains(&header.alg) {
-            return Err(refuse("algorithm not accepted"));
+            return Err(reject("algorithm not accepted"));
         }
         let jwk = self
             .key(&discovery.jwks_uri, header.kid.as_deref())
             .await?
-            .ok_or_else(|| refuse("no key of the provider has this kid"))?;
+            .ok_or_else(|| reject("no key of the provider has this kid"))?;
         if let Some(key_algorithm) = &jwk.common.key_algorithm
             && key_algorithm.to_string() != format!("{:?}", header.alg)
         {
-            return Err(refuse("the key is for another algorithm"));
+            return Err(reject("the key is for another algorithm"));
         }
-        let key = DecodingKey::from_jwk(&jwk).map_err(|_| refuse("unusable key"))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|_| reject("unusable key"))?;
         let mut validation = Validation::new(header.alg);
         validation.set_audience(&[&self.config.client_id]);
         let mut issuers = vec![discovery.issuer.clone()];
@@ -263,7 +263,7 @@ impl Google {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = CLOCK_LEEWAY_SECONDS;
         let claims = jsonwebtoken::decode::<IdClaims>(id_token, &key, &validation)
-            .map_err(|error| refuse(&error.to_string()))?
+            .map_err(|error| reject(&error.to_string()))?
             .claims;
         // With several audiences, the authorized party must be this client (OpenID Connect
         // Core, section 3.1.3.7).
@@ -271,13 +271,13 @@ impl Google {
             && audiences.len() > 1
             && claims.azp.as_deref() != Some(self.config.client_id.as_str())
         {
-            return Err(refuse("several audiences and another authorized party"));
+            return Err(reject("several audiences and another authorized party"));
         }
         match (nonce, claims.nonce.as_deref()) {
             (Some(expected), Some(got))
                 if bool::from(expected.as_bytes().ct_eq(got.as_bytes())) => {}
             (None, None) => {}
-            _ => return Err(refuse("nonce mismatch")),
+            _ => return Err(reject("nonce mismatch")),
         }
         Ok(claims.sub)
     }
@@ -293,11 +293,11 @@ impl Google {
         {
             return Ok(Some(jwk.clone()));
         }
-        let answer = self.transport.get(jwks_uri, None).await.map_err(|error| {
+        let response = self.transport.get(jwks_uri, None).await.map_err(|error| {
             tracing::warn!(target: TARGET, provider = PROVIDER, %error, "key set unreachable");
             OAuthError::Unavailable
         })?;
-        let keys: JwkSet = match (answer.status, serde_json::from_slice(&answer.body)) {
+        let keys: JwkSet = match (response.status, serde_json::from_slice(&response.body)) {
             (200, Ok(keys)) => keys,
             (status, _) => {
                 tracing::warn!(target: TARGET, provider = PROVIDER, status, "key set unreadable");
@@ -314,7 +314,7 @@ impl Google {
     }
 
     async fn userinfo(&self, endpoint: &str, access_token: &str) -> Result<Profile, OAuthError> {
-        let answer = self
+        let response = self
             .transport
             .get(endpoint, Some(access_token))
             .await
@@ -322,17 +322,17 @@ impl Google {
                 tracing::warn!(target: TARGET, provider = PROVIDER, %error, "userinfo unreachable");
                 OAuthError::Unavailable
             })?;
-        let refused = || OAuthError::UserInfo {
+        let rejected = || OAuthError::UserInfo {
             provider: PROVIDER,
-            detail: provider_detail(&answer.text()),
+            detail: provider_detail(&response.text()),
         };
-        if answer.status != 200 {
-            return Err(refused());
+        if response.status != 200 {
+            return Err(rejected());
         }
         let info: serde_json::Value =
-            serde_json::from_slice(&answer.body).map_err(|_| refused())?;
+            serde_json::from_slice(&response.body).map_err(|_| rejected())?;
         let Some(sub) = info.get("sub").and_then(serde_json::Value::as_str) else {
-            return Err(refused());
+            return Err(rejected());
         };
         let text = |name: &str| {
             info.get(name)
@@ -354,7 +354,7 @@ impl Google {
     }
 }
 
-/// The key named `kid`, or the only key of a set when the token names none.
+/// Returns the key named `kid`, or the only key of a set when the token names none.
 fn find_key<'a>(keys: &'a JwkSet, kid: Option<&str>) -> Option<&'a Jwk> {
     match kid {
         Some(kid) => keys

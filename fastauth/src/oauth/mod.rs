@@ -38,7 +38,7 @@ impl Provider {
     /// Every provider.
     pub const ALL: [Self; 2] = [Self::Google, Self::GitHub];
 
-    /// The id in paths, state records and the `provider` column: `google` or `github`.
+    /// Returns the id in paths, state records and the `provider` column: `google` or `github`.
     pub const fn id(self) -> &'static str {
         match self {
             Self::Google => "google",
@@ -46,12 +46,12 @@ impl Provider {
         }
     }
 
-    /// The provider of a path segment, compared exactly.
+    /// Returns the provider of a path segment, compared exactly.
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.id() == id)
     }
 
-    /// The bit of the declaration's `PROVIDERS` set that enables this provider.
+    /// Returns the bit of the declaration's `PROVIDERS` set that enables this provider.
     pub const fn bit(self) -> u32 {
         match self {
             Self::Google => crate::provider::GOOGLE,
@@ -59,7 +59,7 @@ impl Provider {
         }
     }
 
-    /// The name in error texts: `Google` or `GitHub`.
+    /// Returns the name in error texts: `Google` or `GitHub`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Google => "Google",
@@ -110,7 +110,7 @@ impl GoogleConfig {
     /// Google's issuer.
     pub const DEFAULT_ISSUER: &'static str = "https://accounts.google.com";
 
-    /// The client registered at Google, with the default issuer and the scopes
+    /// Creates the client registered at Google, with the default issuer and the scopes
     /// `openid email profile`.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         Self {
@@ -160,7 +160,7 @@ impl GitHubConfig {
     /// GitHub's REST API.
     pub const DEFAULT_API_URL: &'static str = "https://api.github.com";
 
-    /// The OAuth app registered at GitHub, with GitHub's endpoints and the scope
+    /// Creates the client of the OAuth app registered at GitHub, with GitHub's endpoints and the scope
     /// `user:email`.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         Self {
@@ -212,7 +212,7 @@ pub(crate) struct OAuthSettings {
     pub(crate) github: Option<GitHubConfig>,
     /// `redirect_uri` values accepted besides the server's own callbacks, compared exactly.
     pub(crate) allowed_redirects: Vec<String>,
-    /// Where a successful sign-in callback sends the browser, with the auth cookies set.
+    /// The URL a successful sign-in callback sends the browser to, with the auth cookies set.
     pub(crate) success_redirect: Option<String>,
 }
 
@@ -299,7 +299,7 @@ impl fmt::Debug for Profile {
     }
 }
 
-/// What the authorization URL carries besides the client's own settings.
+/// The values the authorization URL carries besides the client's own settings.
 pub(crate) struct AuthorizationRequest<'a> {
     pub(crate) state: &'a str,
     pub(crate) code_verifier: &'a str,
@@ -339,7 +339,7 @@ impl Providers {
         })
     }
 
-    /// Whether `provider` has a client configured.
+    /// Returns whether `provider` has a client configured.
     pub(crate) fn is_configured(&self, provider: Provider) -> bool {
         match provider {
             #[cfg(feature = "oauth-google")]

@@ -49,7 +49,7 @@ impl std::fmt::Debug for StateRecord {
 }
 
 impl StateRecord {
-    /// A new record with a fresh verifier, and a nonce for OpenID Connect.
+    /// Creates a record with a fresh verifier, and a nonce for OpenID Connect.
     pub(crate) fn new(provider: Provider, redirect_uri: &str, link_user: Option<&str>) -> Self {
         Self {
             code_verifier: random_base64url::<64>(),
@@ -61,7 +61,7 @@ impl StateRecord {
         }
     }
 
-    /// The stored redirect URI, which the code exchange sends again.
+    /// Returns the stored redirect URI, which the code exchange sends again.
     pub(crate) fn redirect_uri(&self) -> Option<&str> {
         self.redirect_uri
             .as_ref()
@@ -69,7 +69,7 @@ impl StateRecord {
     }
 
     /// Checks a record taken at a callback, in the contract's order: the flow, the provider,
-    /// the redirect URI. `link` tells which callback took it.
+    /// the redirect URI. `link` is true at the link callback.
     pub(crate) fn check(&self, provider: Provider, link: bool) -> Result<(), OAuthError> {
         let is_link = self.flow.as_deref() == Some(LINK_FLOW);
         if is_link != link {
@@ -88,7 +88,7 @@ impl StateRecord {
     }
 }
 
-/// The refusal of a missing or wrong state at the sign-in or the link callback.
+/// Returns the error of a missing or wrong state at the sign-in or the link callback.
 pub(crate) fn invalid(link: bool) -> OAuthError {
     if link {
         OAuthError::InvalidLinkState
@@ -97,12 +97,12 @@ pub(crate) fn invalid(link: bool) -> OAuthError {
     }
 }
 
-/// A new `state`: 32 random bytes, base64url without padding (43 characters).
+/// Returns a new `state`: 32 random bytes, base64url without padding (43 characters).
 pub(crate) fn new_state() -> String {
     random_base64url::<32>()
 }
 
-/// The state-store key of a `state`, or `None` for a value no flow of ours produced, which
+/// Returns the state-store key of a `state`, or `None` for a value no flow of ours produced, which
 /// then needs no lookup.
 pub(crate) fn key(state: &str) -> Option<String> {
     let plausible = !state.is_empty()
@@ -201,7 +201,7 @@ mod tests {
         let own = "https://api.example/auth/oauth/google/callback";
         assert!(redirect_allowed(own, own, &allowed));
         assert!(redirect_allowed("https://app.example/done", own, &allowed));
-        for refused in [
+        for rejected in [
             "https://app.example/done/",
             "https://app.example/done?x=1",
             "https://app.example.evil.test/done",
@@ -211,7 +211,7 @@ mod tests {
             "HTTPS://app.example/done",
             "https://api.example/auth/oauth/github/callback",
         ] {
-            assert!(!redirect_allowed(refused, own, &allowed), "{refused}");
+            assert!(!redirect_allowed(rejected, own, &allowed), "{rejected}");
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The HTTP client of the OAuth flows: reqwest with a 10-second timeout, no redirects, a cap
-//! on every answer, and an adapter that lets the `oauth2` crate send its token requests
+//! on every response, and an adapter that lets the `oauth2` crate send its token requests
 //! through it.
 
 use std::time::Duration;
@@ -9,36 +9,36 @@ use oauth2::http;
 /// Every call to a provider gives up after this long.
 pub(crate) const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The largest provider answer read: discovery documents, key sets and profiles are a few
+/// The largest provider response read: discovery documents, key sets and profiles are a few
 /// kilobytes.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// The `User-Agent` of every call. GitHub refuses API calls without one.
 const USER_AGENT: &str = "fastauth-rs";
 
-/// A call to a provider failed before it produced an answer.
+/// A call to a provider failed before it produced a response.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum TransportError {
     /// Connecting, sending or reading failed, or the timeout passed.
     #[error("request failed: {0}")]
     Request(#[from] reqwest::Error),
-    /// The answer is longer than [`MAX_ANSWER_BYTES`].
-    #[error("the answer is longer than {MAX_ANSWER_BYTES} bytes")]
+    /// The response is longer than [`MAX_RESPONSE_BYTES`].
+    #[error("the response is longer than {MAX_RESPONSE_BYTES} bytes")]
     TooLarge,
     /// The request could not be built.
     #[error("invalid request: {0}")]
     Build(#[from] http::Error),
 }
 
-/// An answer of a provider.
+/// A response of a provider.
 #[derive(Debug)]
-pub(crate) struct Answer {
+pub(crate) struct ProviderResponse {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
 }
 
-impl Answer {
-    /// The body as text, for the `detail` of a refusal.
+impl ProviderResponse {
+    /// Returns the body as text, for the `detail` of an error.
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -54,7 +54,7 @@ impl Transport {
     pub(crate) fn new() -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(PROVIDER_TIMEOUT)
-            // A redirect would send the request, and its credentials, to a host nobody
+            // A redirect would send the request, and its credentials, to a host that is not
             // configured.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(USER_AGENT)
@@ -67,7 +67,7 @@ impl Transport {
         &self,
         url: &str,
         bearer: Option<&str>,
-    ) -> Result<Answer, TransportError> {
+    ) -> Result<ProviderResponse, TransportError> {
         let mut request = self
             .client
             .get(url)
@@ -78,7 +78,7 @@ impl Transport {
         let response = request.send().await?;
         let status = response.status().as_u16();
         let body = read_capped(response).await?;
-        Ok(Answer { status, body })
+        Ok(ProviderResponse { status, body })
     }
 
     /// Sends a request that the `oauth2` crate built.
@@ -106,7 +106,7 @@ impl Transport {
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, TransportError> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(TransportError::TooLarge);
         }
         body.extend_from_slice(&chunk);
