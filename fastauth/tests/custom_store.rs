@@ -490,3 +490,54 @@ async fn store_without_roles_reports_rbac_off() {
         "authentication runs first"
     );
 }
+
+/// The same store behind a declaration with GitHub sign-in.
+type GitHubMemberAuth = fastauth::Auth<
+    Member,
+    CountingStore,
+    { fastauth::provider::CREDENTIALS | fastauth::provider::GITHUB },
+>;
+
+#[tokio::test]
+async fn store_without_oauth_reports_it() {
+    let cheap = PasswordConfig {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+        ..PasswordConfig::default()
+    };
+    let github = fastauth::oauth::GitHubConfig::new("client-id", "client-secret")
+        .auth_url("http://127.0.0.1:9/login/oauth/authorize")
+        .token_url("http://127.0.0.1:9/login/oauth/access_token")
+        .api_url("http://127.0.0.1:9/api");
+    let config = AuthConfig::new(Secret::new("k3J9s8d7f6g5h4j3k2l1z0x9c8v7b6n5m4-custom").unwrap())
+        .password(cheap)
+        .github(github);
+    let auth = GitHubMemberAuth::new(CountingStore::default(), config).unwrap();
+    auth.migrate().await.unwrap();
+    let app = auth.router();
+    let register = json!({ "email": "m@example.com", "password": "long enough" });
+    let (_, body) = send(&app, "POST", "/auth/register", None, Some(register)).await;
+    let pair: Value = serde_json::from_slice(&body).unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+    let not_configured = json!({ "detail": "oauth_adapter is not configured" });
+
+    for (method, uri, token) in [
+        ("GET", "/auth/oauth/accounts", Some(access)),
+        ("DELETE", "/auth/oauth/accounts/github", Some(access)),
+        (
+            "GET",
+            "/auth/oauth/github/link?redirect_uri=http%3A%2F%2Flocalhost%3A8000%2Fauth%2Foauth%2Fgithub%2Flink%2Fcallback",
+            Some(access),
+        ),
+        ("GET", "/auth/oauth/github/callback?code=c&state=s", None),
+    ] {
+        let (status, body) = send(&app, method, uri, token, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {uri}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            not_configured,
+            "{method} {uri}"
+        );
+    }
+}

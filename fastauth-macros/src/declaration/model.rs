@@ -111,20 +111,26 @@ pub(crate) struct Features {
     enabled: fn(&str) -> bool,
 }
 
+/// Each feature of the macros and whether this build has it.
+const COMPILED_FEATURES: [(&str, bool); 8] = [
+    ("credentials", cfg!(feature = "credentials")),
+    ("sqlite", cfg!(feature = "sqlite")),
+    ("postgres", cfg!(feature = "postgres")),
+    ("mysql", cfg!(feature = "mysql")),
+    ("magic-links", cfg!(feature = "magic-links")),
+    ("oauth-google", cfg!(feature = "oauth-google")),
+    ("oauth-github", cfg!(feature = "oauth-github")),
+    ("passkeys", cfg!(feature = "passkeys")),
+];
+
 impl Features {
     /// The features this build of the macros was compiled with.
     pub(crate) fn compiled() -> Self {
         Self {
-            enabled: |feature| match feature {
-                "credentials" => cfg!(feature = "credentials"),
-                "sqlite" => cfg!(feature = "sqlite"),
-                "postgres" => cfg!(feature = "postgres"),
-                "mysql" => cfg!(feature = "mysql"),
-                "magic-links" => cfg!(feature = "magic-links"),
-                "oauth-google" => cfg!(feature = "oauth-google"),
-                "oauth-github" => cfg!(feature = "oauth-github"),
-                "passkeys" => cfg!(feature = "passkeys"),
-                _ => false,
+            enabled: |feature| {
+                COMPILED_FEATURES
+                    .iter()
+                    .any(|(name, on)| *name == feature && *on)
             },
         }
     }

@@ -172,7 +172,7 @@ mod tests {
             Err(OAuthError::InvalidState)
         );
         assert_eq!(link.check(Provider::Google, true), Ok(()));
-        let mut no_redirect = sign_in.clone();
+        let mut no_redirect = sign_in;
         no_redirect.redirect_uri = Some(serde_json::json!(5));
         assert_eq!(
             no_redirect.check(Provider::Google, false),
