@@ -383,6 +383,12 @@ impl RowValues {
     }
 }
 
+/// The longest display name stored, in characters.
+pub(crate) const MAX_NAME_CHARS: usize = 256;
+
+/// The longest avatar URL stored, in characters.
+pub(crate) const MAX_IMAGE_CHARS: usize = 2048;
+
 /// The standard values of a user who is being created, from which the generated
 /// `new_user` fills the struct's auth fields.
 #[derive(Clone)]

@@ -180,29 +180,45 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         Ok(record)
     }
 
-    /// Marks the address verified. An unverified password was set by the person who
-    /// registered the address, who may not own it, so the password and every session go.
+    /// Marks the address verified. Whoever held the account before may not own the address,
+    /// so an unverified password, every session and every OAuth link go.
     async fn verify_by_magic_link(&self, record: &mut UserRecord<U>) -> Result<(), AuthError> {
+        self.revoke_unproven_access(record, "magic link").await?;
         let store = &self.inner.store;
-        let user_id = record.core.id.clone();
-        if record.core.password_hash.is_some() {
-            store.clear_password_hash(&user_id).await?;
-            self.end_every_session(
-                &user_id,
-                "unverified password dropped at magic-link sign-in",
-            )
-            .await?;
-            record.core.password_hash = None;
-            tracing::warn!(
-                target: SECURITY,
-                user_id,
-                "the unverified account's password was removed: the address owner signed in by magic link"
-            );
-        }
-        store.set_email_verified(&user_id, true).await?;
+        store.set_email_verified(&record.core.id, true).await?;
         record.core.email_verified = true;
         tracing::info!(target: CORE, user_id = %record.core.id, "email verified by magic link");
         self.hooks().email_verify(record).await?;
+        Ok(())
+    }
+
+    /// Ends what the holder of an unverified account could use, because the address owner
+    /// just proved control of it (by `proof`, like `magic link`): the password, every session
+    /// and refresh token, and every OAuth link. The owner can set a password through
+    /// forgot-password.
+    pub(crate) async fn revoke_unproven_access(
+        &self,
+        record: &mut UserRecord<U>,
+        proof: &'static str,
+    ) -> Result<(), AuthError> {
+        let store = &self.inner.store;
+        let user_id = record.core.id.clone();
+        let had_password = record.core.password_hash.is_some();
+        if had_password {
+            store.clear_password_hash(&user_id).await?;
+            record.core.password_hash = None;
+        }
+        let links = self.drop_unproven_links(&user_id).await?;
+        self.end_every_session(&user_id, "address proven by its owner")
+            .await?;
+        tracing::warn!(
+            target: SECURITY,
+            user_id,
+            proof,
+            password_removed = had_password,
+            links_removed = links,
+            "the unverified account's earlier access was revoked: the address owner proved control"
+        );
         Ok(())
     }
 }

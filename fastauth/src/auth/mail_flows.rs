@@ -57,6 +57,11 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         let Some(mut record) = store.find_user_by_id(&token.user_id).await? else {
             return Err(AuthError::InvalidVerificationToken);
         };
+        if !record.core.email_verified && self.drop_unproven_links(&token.user_id).await? > 0 {
+            // Whoever signed in through those links has sessions too.
+            self.end_every_session(&token.user_id, "unproven OAuth links removed")
+                .await?;
+        }
         store.set_email_verified(&token.user_id, true).await?;
         record.core.email_verified = true;
         tracing::info!(target: CORE, user_id = %token.user_id, "email verified");
@@ -122,6 +127,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .await?;
         self.end_every_session(&token.user_id, "password reset")
             .await?;
+        if !record.core.email_verified {
+            self.drop_unproven_links(&token.user_id).await?;
+        }
 
         // The reset link proves control of the address, so earlier failed logins no longer
         // count against it.
@@ -317,6 +325,31 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             "every session of the user was ended"
         );
         Ok(())
+    }
+
+    /// Removes every OAuth link of an account whose address was just proven for the first
+    /// time, and returns how many there were. Links made before the proof came from a
+    /// provider that did not vouch for the address, or from a link flow of whoever held the
+    /// account then, so they may belong to someone who never owned the address.
+    pub(crate) async fn drop_unproven_links(&self, user_id: &str) -> Result<u64, AuthError> {
+        let store = &self.inner.store;
+        if !Self::has_provider(crate::provider::OAUTH) || !store.supports_oauth() {
+            return Ok(0);
+        }
+        let dropped = store.delete_user_oauth_accounts(user_id).await?;
+        if dropped > 0 {
+            tracing::warn!(
+                target: SECURITY,
+                user_id,
+                links_removed = dropped,
+                "OAuth links made before the address was proven were removed"
+            );
+            let event = SecurityEvent::new(Kind::OAuthUnlinked)
+                .user(user_id)
+                .reason("made before the address was proven");
+            self.security_events().emit(event).await;
+        }
+        Ok(dropped)
     }
 
     /// Stores a new one-time token and returns its raw value for the link.

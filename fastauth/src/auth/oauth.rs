@@ -11,7 +11,7 @@ use crate::core::security::{SecurityEvent, SecurityEventKind as Kind};
 use crate::oauth::state::{self, StateRecord};
 use crate::oauth::{AuthorizationRequest, OAuthError, Profile, Provider, STATE_TTL};
 use crate::store::{OAuthAccount, Store, StoreError, UserRecord};
-use crate::user::{AuthUser, NewUser};
+use crate::user::{AuthUser, MAX_IMAGE_CHARS, MAX_NAME_CHARS, NewUser};
 
 /// The longest provider id repeated in a `not found` response.
 const MAX_ECHOED_PROVIDER_CHARS: usize = 64;
@@ -145,19 +145,12 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         self.require_oauth_store()?;
         let record = self.take_state(provider, state_value, false).await?;
         let profile = self.inner.oauth.profile(provider, code, &record).await?;
-        let resolved = match self.resolve_oauth_account(provider, &profile).await {
-            Ok(resolved) => resolved,
-            Err(error) => {
-                let event = SecurityEvent::new(Kind::SignInFailed)
-                    .provider(provider.id())
-                    .reason(error.to_string());
-                self.security_events().emit(event).await;
-                return Err(error);
-            }
-        };
+        let resolved = self.resolve_oauth_account(provider, &profile).await?;
         let user = &resolved.record;
         if self.inner.config.require_verified_email && !user.core.email_verified {
             tracing::info!(target: CORE, user_id = %user.core.id, "OAuth sign-in: address not verified");
+            self.oauth_sign_in_failed(provider, Some(&user.core.id), "email not verified")
+                .await;
             return Err(AuthError::EmailNotVerified);
         }
         if resolved.created {
@@ -187,6 +180,19 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         Ok(sign_in)
     }
 
+    async fn oauth_sign_in_failed(
+        &self,
+        provider: Provider,
+        user_id: Option<&str>,
+        reason: &'static str,
+    ) {
+        let event = SecurityEvent::new(Kind::SignInFailed)
+            .maybe_user(user_id)
+            .provider(provider.id())
+            .reason(reason);
+        self.security_events().emit(event).await;
+    }
+
     /// Finds or creates the account of a provider profile (contract §6.4).
     async fn resolve_oauth_account(
         &self,
@@ -198,20 +204,30 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .email
             .as_deref()
             .filter(|e| !e.is_empty())
-            .and_then(|e| crate::email::normalize_email(e).ok())
-            .ok_or(OAuthError::NoEmail)?;
+            .and_then(|e| crate::email::normalize_email(e).ok());
+        let Some(email) = email else {
+            self.oauth_sign_in_failed(provider, None, "no usable email from the provider")
+                .await;
+            return Err(OAuthError::NoEmail.into());
+        };
 
         if let Some(link) = store.find_oauth_account(provider.id(), &profile.id).await? {
-            let mut record = store
-                .find_user_by_id(&link.user_id)
-                .await?
-                .ok_or(OAuthError::LinkedUserNotFound)?;
+            let Some(mut record) = store.find_user_by_id(&link.user_id).await? else {
+                self.oauth_sign_in_failed(provider, None, "linked user not found")
+                    .await;
+                return Err(OAuthError::LinkedUserNotFound.into());
+            };
             self.check_oauth_sign_in_allowed(&record, provider).await?;
             // The provider vouches for its own address only: a link made by the link flow
             // may carry another address than the account's.
             let newly_verified =
                 profile.email_verified && !record.core.email_verified && record.core.email == email;
             if newly_verified {
+                // The link may come from a link flow of whoever held the account before its
+                // owner proved the address: it goes with the rest, and this one is made again.
+                self.revoke_unproven_access(&mut record, "OAuth sign-in")
+                    .await?;
+                self.create_link(provider, profile, &record.core.id).await?;
                 self.inner
                     .store
                     .set_email_verified(&record.core.id, true)
@@ -244,12 +260,17 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         record: &UserRecord<U>,
         provider: Provider,
     ) -> Result<(), AuthError> {
+        let user_id = Some(record.core.id.as_str());
         if !record.core.active {
             tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in: account deactivated");
+            self.oauth_sign_in_failed(provider, user_id, "account deactivated")
+                .await;
             return Err(AuthError::AccountDeactivated);
         }
         if !self.hooks().allow_signin(record, provider.id()).await? {
             tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in rejected by allow_signin");
+            self.oauth_sign_in_failed(provider, user_id, "rejected by the allow_signin hook")
+                .await;
             return Err(AuthError::LinkSignInNotAllowed);
         }
         Ok(())
@@ -270,12 +291,16 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 provider = provider.id(),
                 "OAuth sign-in rejected: the provider does not vouch for the address"
             );
+            let reason = "provider does not vouch for the address";
+            self.oauth_sign_in_failed(provider, Some(&record.core.id), reason)
+                .await;
             return Err(OAuthError::EmailNotVerified.into());
         }
         self.check_oauth_sign_in_allowed(&record, provider).await?;
         let newly_verified = !record.core.email_verified;
         if newly_verified {
-            self.drop_unverified_password(&mut record, provider).await?;
+            self.revoke_unproven_access(&mut record, "OAuth sign-in")
+                .await?;
             self.inner
                 .store
                 .set_email_verified(&record.core.id, true)
@@ -290,31 +315,6 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         })
     }
 
-    /// Whoever registered an address without proving it may not own it: when the owner
-    /// signs in through a provider that vouches for the address, that password and every
-    /// session go. The owner can set a password through forgot-password.
-    async fn drop_unverified_password(
-        &self,
-        record: &mut UserRecord<U>,
-        provider: Provider,
-    ) -> Result<(), AuthError> {
-        if record.core.password_hash.is_none() {
-            return Ok(());
-        }
-        let user_id = record.core.id.clone();
-        self.inner.store.clear_password_hash(&user_id).await?;
-        self.end_every_session(&user_id, "unverified password dropped at OAuth sign-in")
-            .await?;
-        record.core.password_hash = None;
-        tracing::warn!(
-            target: SECURITY,
-            user_id,
-            provider = provider.id(),
-            "the unverified account's password was removed: the address owner signed in through OAuth"
-        );
-        Ok(())
-    }
-
     /// Creates an account for a new address; `None` when another request created it first.
     async fn create_oauth_account(
         &self,
@@ -327,8 +327,16 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             id: cuid2::create_id(),
             email: email.to_owned(),
             password_hash: None,
-            name: profile.name.clone(),
-            image: profile.image.clone(),
+            // Bounded as the profile route bounds them; an avatar URL cut short would be
+            // broken, so a longer one is left out.
+            name: profile
+                .name
+                .as_ref()
+                .map(|name| name.chars().take(MAX_NAME_CHARS).collect()),
+            image: profile
+                .image
+                .clone()
+                .filter(|image| image.chars().count() <= MAX_IMAGE_CHARS),
             email_verified: profile.email_verified,
             active: true,
             created_at: OffsetDateTime::now_utc(),
@@ -351,6 +359,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         // says.
         if !self.hooks().allow_signin(&record, provider.id()).await? {
             tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in rejected by allow_signin");
+            let reason = "rejected by the allow_signin hook";
+            self.oauth_sign_in_failed(provider, Some(&record.core.id), reason)
+                .await;
             return Err(AuthError::LinkSignInNotAllowed);
         }
         self.create_link(provider, profile, &record.core.id).await?;

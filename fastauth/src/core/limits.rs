@@ -87,6 +87,8 @@ pub enum LimitedRoute {
     MagicLink,
     /// `POST /auth/passkeys/authenticate/*`.
     Passkey,
+    /// `GET /auth/oauth/{provider}/authorize` and the OAuth callbacks, per client address.
+    OAuth,
 }
 
 impl LimitedRoute {
@@ -101,6 +103,7 @@ impl LimitedRoute {
             Self::Verification => "verification",
             Self::MagicLink => "magic-link",
             Self::Passkey => "passkey",
+            Self::OAuth => "oauth",
         }
     }
 }

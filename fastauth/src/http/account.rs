@@ -17,12 +17,7 @@ use crate::auth::Auth;
 use crate::core::cookies::TokenDelivery;
 use crate::core::rbac::DeclaredRoles;
 use crate::store::{Store, UserCore};
-use crate::user::AuthUser;
-
-/// The longest `name` accepted, in characters.
-const MAX_NAME_CHARS: usize = 256;
-/// The longest `image` accepted, in characters.
-const MAX_IMAGE_CHARS: usize = 2048;
+use crate::user::{AuthUser, MAX_IMAGE_CHARS, MAX_NAME_CHARS};
 
 fn profile(core: &UserCore) -> Json<Value> {
     Json(json!({

@@ -20,8 +20,8 @@ use crate::core::rbac::DeclaredRoles;
 use crate::store::{Store, UserRecord};
 use crate::user::AuthUser;
 
-/// The longest `name` accepted, in characters.
-const MAX_NAME_CHARS: usize = 256;
+use crate::user::MAX_NAME_CHARS;
+
 /// The longest string accepted in a `#[auth(register)]` field of the app's own, in
 /// characters, as for `image`.
 const MAX_REGISTER_FIELD_CHARS: usize = 2048;

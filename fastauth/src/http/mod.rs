@@ -137,14 +137,16 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                     "/oauth/{provider}/authorize",
                     get(oauth::authorize::<U, S, P, R>),
                 )
+                // An explicit HEAD on the callbacks, because axum would otherwise run the GET
+                // handler for it and a prefetch would use the state up.
                 .route(
                     "/oauth/{provider}/callback",
-                    get(oauth::callback::<U, S, P, R>),
+                    get(oauth::callback::<U, S, P, R>).head(mail_routes::head_link),
                 )
                 .route("/oauth/{provider}/link", get(oauth::link::<U, S, P, R>))
                 .route(
                     "/oauth/{provider}/link/callback",
-                    get(oauth::link_callback::<U, S, P, R>),
+                    get(oauth::link_callback::<U, S, P, R>).head(mail_routes::head_link),
                 );
         }
         let mut routes = if prefix.is_empty() {

@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::extract::{CurrentUser, access_token};
 use super::handlers::Client;
 use crate::auth::Auth;
+use crate::core::limits::LimitedRoute;
 use crate::core::rbac::DeclaredRoles;
 use crate::oauth::OAuthError;
 use crate::store::Store;
@@ -62,9 +63,13 @@ fn provider_error(query: &HashMap<String, String>) -> Result<(), ApiError> {
 pub(super) async fn authorize<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
     Path(provider): Path<String>,
+    Client(client): Client,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let [redirect_uri] = required(&query, ["redirect_uri"])?;
+    // Each call stores a state record for ten minutes, so anonymous calls are counted.
+    auth.check_rate_limit(LimitedRoute::OAuth, &client, None)
+        .await?;
     let url = auth
         .oauth_authorization_url(&provider, redirect_uri, None)
         .await?;
@@ -79,6 +84,8 @@ pub(super) async fn callback<U: AuthUser, S: Store<U>, const P: u32, R: Declared
 ) -> Result<Response, ApiError> {
     provider_error(&query)?;
     let [code, state] = required(&query, ["code", "state"])?;
+    auth.check_rate_limit(LimitedRoute::OAuth, &client, None)
+        .await?;
     let sign_in = auth.oauth_sign_in(&provider, code, state, &client).await?;
     let config = auth.config();
     Ok(match &config.oauth.success_redirect {
@@ -103,11 +110,14 @@ pub(super) async fn link<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRole
 pub(super) async fn link_callback<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles>(
     State(auth): State<Auth<U, S, P, R>>,
     Path(provider): Path<String>,
+    Client(client): Client,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     provider_error(&query)?;
     let [code, state] = required(&query, ["code", "state"])?;
+    auth.check_rate_limit(LimitedRoute::OAuth, &client, None)
+        .await?;
     // Credentials are optional here; only valid ones of another user matter.
     let caller = access_token(&headers, &auth.config().cookies.access_name)
         .and_then(|(token, _)| auth.verify_access_token(&token).ok())

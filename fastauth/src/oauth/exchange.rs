@@ -151,16 +151,7 @@ impl CodeGrant<'_> {
             RequestTokenError::ServerResponse(body) => {
                 serde_json::to_string(&body).unwrap_or_else(|_| body.error().to_string())
             }
-            // GitHub answers 200 with an `error` member: its code is the detail.
-            RequestTokenError::Parse(_, body) => {
-                match serde_json::from_slice::<serde_json::Value>(&body) {
-                    Ok(serde_json::Value::Object(object)) => match object.get("error") {
-                        Some(serde_json::Value::String(code)) => code.clone(),
-                        _ => String::from_utf8_lossy(&body).into_owned(),
-                    },
-                    _ => String::from_utf8_lossy(&body).into_owned(),
-                }
-            }
+            RequestTokenError::Parse(_, body) => unreadable_token_response(&body),
             RequestTokenError::Other(text) => text,
         };
         OAuthError::TokenExchange {
@@ -170,8 +161,44 @@ impl CodeGrant<'_> {
     }
 }
 
+/// Returns the detail of a token response the client could not read. GitHub answers 200
+/// with an `error` member, whose code is the detail. A body that carries tokens is never
+/// repeated, because the detail goes back to the caller.
+fn unreadable_token_response(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(object)) => match object.get("error") {
+            Some(serde_json::Value::String(code)) => code.clone(),
+            _ if object.keys().any(|k| k.ends_with("token")) => {
+                "the token response is not valid".to_owned()
+            }
+            _ => String::from_utf8_lossy(body).into_owned(),
+        },
+        _ => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
 fn redirect_url(redirect_uri: &str) -> Result<RedirectUrl, OAuthError> {
     // Checked against the allow-list before it was stored; a record that another program
     // wrote may still hold anything.
     RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| OAuthError::MissingRedirectUri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_responses_are_not_repeated() {
+        let with_tokens = br#"{"access_token":"a","id_token":5,"refresh_token":"secret"}"#;
+        assert_eq!(
+            unreadable_token_response(with_tokens),
+            "the token response is not valid"
+        );
+        let github = br#"{"error":"bad_verification_code","error_description":"x"}"#;
+        assert_eq!(unreadable_token_response(github), "bad_verification_code");
+        assert_eq!(
+            unreadable_token_response(b"<html>oops</html>"),
+            "<html>oops</html>"
+        );
+    }
 }

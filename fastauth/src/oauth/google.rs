@@ -99,11 +99,13 @@ struct IdClaims {
     azp: Option<String>,
 }
 
+// `Many` comes first: untagged variants are tried in order, and `IgnoredAny` would take
+// an array too.
 #[derive(Deserialize, Default)]
 #[serde(untagged)]
 enum Audience {
-    One(serde::de::IgnoredAny),
     Many(Vec<String>),
+    One(serde::de::IgnoredAny),
     #[default]
     Missing,
 }
@@ -119,7 +121,7 @@ impl Google {
     }
 
     fn issuer(&self) -> &str {
-        self.config.issuer_url.trim_end_matches('/')
+        without_trailing_slash(&self.config.issuer_url)
     }
 
     async fn discovery(&self) -> Result<Arc<Discovery>, OAuthError> {
@@ -145,7 +147,7 @@ impl Google {
         }
         let discovery: Discovery = serde_json::from_slice(&response.body)
             .map_err(|error| unavailable(&format!("invalid document: {error}")))?;
-        if discovery.issuer.trim_end_matches('/') != self.issuer() {
+        if without_trailing_slash(&discovery.issuer) != self.issuer() {
             return Err(unavailable("the document names another issuer"));
         }
         for endpoint in [
@@ -245,7 +247,10 @@ impl Google {
         let jwk = self
             .key(&discovery.jwks_uri, header.kid.as_deref())
             .await?
-            .ok_or_else(|| reject("no key of the provider has this kid"))?;
+            .ok_or_else(|| match header.kid {
+                Some(_) => reject("no key of the provider has this kid"),
+                None => reject("no kid, and the provider has several keys"),
+            })?;
         if let Some(key_algorithm) = &jwk.common.key_algorithm
             && key_algorithm.to_string() != format!("{:?}", header.alg)
         {
@@ -262,6 +267,7 @@ impl Google {
         validation.set_issuer(&issuers);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = CLOCK_LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         let claims = jsonwebtoken::decode::<IdClaims>(id_token, &key, &validation)
             .map_err(|error| reject(&error.to_string()))?
             .claims;
@@ -364,6 +370,11 @@ fn find_key<'a>(keys: &'a JwkSet, kid: Option<&str>) -> Option<&'a Jwk> {
         None if keys.keys.len() == 1 => keys.keys.first(),
         None => None,
     }
+}
+
+/// Removes one trailing `/`, as the issuer comparison ignores it.
+fn without_trailing_slash(url: &str) -> &str {
+    url.strip_suffix('/').unwrap_or(url)
 }
 
 fn invalid_id_token() -> OAuthError {

@@ -44,6 +44,8 @@ pub enum Forgery {
     SubjectMismatch,
     /// The token response has no `id_token`.
     NoIdToken,
+    /// `aud` lists this client and another, and `azp` names the other one.
+    ForeignAuthorizedParty,
 }
 
 /// The forging provider on a free loopback port, stopped when dropped.
@@ -432,6 +434,10 @@ fn id_token(state: &ProviderState, issued: &IssuedCode) -> String {
         Forgery::None | Forgery::NoIdToken => {}
         Forgery::BadSignature => signer = &state.impostor.encoding,
         Forgery::WrongAudience => claims["aud"] = json!("another-client"),
+        Forgery::ForeignAuthorizedParty => {
+            claims["aud"] = json!([state.client_id, "another-client"]);
+            claims["azp"] = json!("another-client");
+        }
         Forgery::WrongIssuer => claims["iss"] = json!(format!("{}/elsewhere", state.issuer)),
         Forgery::WrongNonce => claims["nonce"] = json!(super::random_token()),
         Forgery::Expired => {

@@ -68,6 +68,8 @@ on_every_database! {
     oauth::oauth_hooks,
     oauth::oauth_inactive_and_deleted_accounts,
     oauth::oauth_state_record_rules,
+    oauth::owner_proof_revokes_earlier_access,
+    oauth::oauth_head_and_profile_limits,
     mail_hooks::mail_hooks_fire_in_each_flow,
     mail_hooks::magic_link_respects_allow_signin,
     mail_hooks::forgot_password_is_rate_limited,

@@ -402,6 +402,7 @@ pub(crate) async fn google_id_token_forgeries(db: &TestDb) {
         Forgery::Expired,
         Forgery::SubjectMismatch,
         Forgery::NoIdToken,
+        Forgery::ForeignAuthorizedParty,
     ] {
         provider.forge(forgery);
         let url = start(&app, "google", GOOGLE_CALLBACK).await;
@@ -933,4 +934,133 @@ pub(crate) async fn oauth_state_record_rules(db: &TestDb) {
             .await,
         0
     );
+}
+
+/// Whoever held an account before its owner proved the address keeps no way in: neither an
+/// account made from an unverified GitHub address, nor a link made through the link flow,
+/// survives the owner's sign-in with a provider that vouches for the address, or the owner's
+/// password reset.
+pub(crate) async fn owner_proof_revokes_earlier_access(db: &TestDb) {
+    let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
+    stand_in.set_user(github_user(666, "victim@example.com", false));
+    stand_in.set_user(github_user(667, "second@example.com", false));
+    stand_in.set_user(github_user(99, "victim-at-github@example.com", true));
+    let forging = ForgingProvider::start(CLIENT_ID, CLIENT_SECRET).await;
+    forging.set_user(
+        "owner",
+        json!({ "email": "victim@example.com", "email_verified": true }),
+    );
+    forging.set_user(
+        "second-owner",
+        json!({ "email": "second@example.com", "email_verified": true }),
+    );
+    let outbox = fastauth::mail::Outbox::new();
+    let app = db
+        .app(
+            fastauth_tests::mail::mail_config(&outbox)
+                .github(github(&stand_in))
+                .google(google(forging.issuer())),
+        )
+        .await;
+
+    // A GitHub account with the unverified address creates the account.
+    let squatter = pair_of(&github_sign_in(&app, &stand_in, 666).await);
+    let id = user_id(&app, &squatter.access).await;
+    let url = start(&app, "google", GOOGLE_CALLBACK).await;
+    let target = forging.consent(&url, "owner").await;
+    let owner = pair_of(&follow(&app, &target, None).await);
+    assert_eq!(user_id(&app, &owner.access).await, id);
+    app.me(&squatter.access).await.assert_not_authenticated();
+    let accounts = app.get("/auth/oauth/accounts", &owner.access).await;
+    assert_eq!(
+        accounts.json,
+        json!([{ "provider": "google", "provider_account_id": "owner" }])
+    );
+    github_sign_in(&app, &stand_in, 666)
+        .await
+        .assert_error(400, "OAuth provider email is not verified");
+
+    // The same, when the owner proves the address with a password reset.
+    let squatter = pair_of(&github_sign_in(&app, &stand_in, 667).await);
+    let second_id = user_id(&app, &squatter.access).await;
+    let reply = app
+        .post(
+            "/auth/forgot-password",
+            &json!({ "email": "second@example.com" }),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let message = fastauth_tests::mail::nth_message(&outbox, "second@example.com", 1).await;
+    let token = fastauth_tests::mail::token_of(&message);
+    let reset = json!({ "token": token, "new_password": "the owner's passphrase" });
+    let reply = app.post("/auth/reset-password", &reset).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    assert_eq!(
+        rows_of_user(db, "fastauth_oauth_accounts", &second_id).await,
+        0
+    );
+    app.me(&squatter.access).await.assert_not_authenticated();
+    github_sign_in(&app, &stand_in, 667)
+        .await
+        .assert_error(400, "OAuth provider email is not verified");
+
+    // A password account whose holder linked a GitHub account through the link flow.
+    let holder = app.register("linked@example.com").await;
+    let holder_id = user_id(&app, &holder.access).await;
+    let reply = authorize(
+        &app,
+        "/auth/oauth/github/link",
+        GITHUB_LINK_CALLBACK,
+        Some(&holder.access),
+    )
+    .await;
+    let target = stand_in
+        .consent(reply.json["url"].as_str().expect("a url"), 99)
+        .await;
+    assert_eq!(follow(&app, &target, None).await.status.as_u16(), 200);
+    forging.set_user(
+        "linked-owner",
+        json!({ "email": "linked@example.com", "email_verified": true }),
+    );
+    let url = start(&app, "google", GOOGLE_CALLBACK).await;
+    let target = forging.consent(&url, "linked-owner").await;
+    let owner = pair_of(&follow(&app, &target, None).await);
+    assert_eq!(user_id(&app, &owner.access).await, holder_id);
+    app.me(&holder.access).await.assert_not_authenticated();
+    app.login_with("linked@example.com", PASSWORD)
+        .await
+        .assert_error(401, "Invalid email or password");
+    let accounts = app.get("/auth/oauth/accounts", &owner.access).await;
+    assert_eq!(
+        accounts.json,
+        json!([{ "provider": "google", "provider_account_id": "linked-owner" }])
+    );
+}
+
+/// A HEAD of a callback (a link preview, a prefetch) uses nothing up; a provider's overlong
+/// name is cut to 256 characters and an overlong picture URL left out.
+pub(crate) async fn oauth_head_and_profile_limits(db: &TestDb) {
+    let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
+    let mut user = github_user(50, "long@example.com", true);
+    user.name = Some("n".repeat(300));
+    user.avatar_url = Some(format!("https://avatars.example/{}", "a".repeat(3000)));
+    stand_in.set_user(user);
+    let app = db.app(config().github(github(&stand_in))).await;
+    let url = start(&app, "github", GITHUB_CALLBACK).await;
+    let target = stand_in.consent(&url, 50).await;
+    let uri = format!("{}?{}", target.path(), target.query().unwrap_or_default());
+    let head = axum::http::Request::head(uri)
+        .body(axum::body::Body::empty())
+        .expect("a valid request");
+    let reply = app.send(head).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    assert!(stand_in.token_requests().is_empty());
+
+    let pair = pair_of(&follow(&app, &target, None).await);
+    let profile = me(&app, &pair.access).await;
+    assert_eq!(
+        profile["name"].as_str().map(|n| n.chars().count()),
+        Some(256)
+    );
+    assert_eq!(profile["image"], Value::Null);
 }
