@@ -70,6 +70,7 @@ on_every_database! {
     oauth::oauth_state_record_rules,
     oauth::owner_proof_revokes_earlier_access,
     oauth::oauth_head_and_profile_limits,
+    oauth::oauth_rate_limit_and_events,
     mail_hooks::mail_hooks_fire_in_each_flow,
     mail_hooks::magic_link_respects_allow_signin,
     mail_hooks::forgot_password_is_rate_limited,

@@ -1064,3 +1064,72 @@ pub(crate) async fn oauth_head_and_profile_limits(db: &TestDb) {
     );
     assert_eq!(profile["image"], Value::Null);
 }
+
+/// A GET of an OAuth route from `peer`, as a client at that address sends it.
+async fn get_from(app: &TestApp, peer: &str, uri: &str) -> Reply {
+    let peer: std::net::SocketAddr = peer.parse().expect("peer is ip:port");
+    let mut request = axum::http::Request::get(uri)
+        .body(axum::body::Body::empty())
+        .expect("a valid request");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    app.send(request).await
+}
+
+/// With a per-address limit, the authorize and callback routes share one budget per client
+/// address; a failed OAuth sign-in's security event names the account when there is one.
+pub(crate) async fn oauth_rate_limit_and_events(db: &TestDb) {
+    let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
+    stand_in.set_user(github_user(60, "uma@example.com", true));
+    let limits = fastauth::RateLimitConfig {
+        per_ip: Some(fastauth::RateLimit::new(
+            3,
+            std::time::Duration::from_secs(60),
+        )),
+        per_account: None,
+    };
+    let limited = db
+        .app(config().github(github(&stand_in)).rate_limits(limits))
+        .await;
+    let authorize_uri = format!(
+        "/auth/oauth/github/authorize?redirect_uri={}",
+        encode(GITHUB_CALLBACK)
+    );
+    for attempt in 1..=2 {
+        let reply = get_from(&limited, "192.0.2.7:4000", &authorize_uri).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            200,
+            "attempt {attempt}: {}",
+            reply.text
+        );
+    }
+    let callback = get_from(
+        &limited,
+        "192.0.2.7:4001",
+        "/auth/oauth/github/callback?code=c&state=s",
+    )
+    .await;
+    callback.assert_error(400, "Invalid or expired OAuth state");
+    get_from(&limited, "192.0.2.7:4002", &authorize_uri)
+        .await
+        .assert_error(429, "Too many requests");
+    let other = get_from(&limited, "192.0.2.8:4000", &authorize_uri).await;
+    assert_eq!(other.status.as_u16(), 200, "{}", other.text);
+
+    let audited = db
+        .app_with(config().github(github(&stand_in)), None::<()>, true)
+        .await;
+    let pair = pair_of(&github_sign_in(&audited, &stand_in, 60).await);
+    let id = user_id(&audited, &pair.access).await;
+    db.execute(&format!(
+        "UPDATE fastauth_users SET is_active = FALSE WHERE id = '{id}'"
+    ))
+    .await;
+    github_sign_in(&audited, &stand_in, 60)
+        .await
+        .assert_error(401, "Account is deactivated");
+    assert_eq!(github_events(db, "sign_in_failed", &id).await, 1);
+    assert_eq!(github_events(db, "sign_in_succeeded", &id).await, 1);
+}
