@@ -16,9 +16,7 @@ use crate::core::security::{
     SecurityEvent, SecurityEventKind as Kind, SecurityEvents, SecuritySink,
 };
 use crate::core::token::{Claims, IssuedPair, Subject, TokenSigner, TokenType};
-use crate::store::{
-    MemoryStateStore, SessionRecord, StateStore, Store, StoreError, UserCore, UserRecord,
-};
+use crate::store::{MemoryStateStore, SessionRecord, StateStore, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, NewUser};
 
 mod keys;
@@ -382,20 +380,9 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .provider(CREDENTIALS);
         self.events.emit(event).await;
         let (roles, permissions) = self.grant_admin_on_signup(&standard).await?;
-        let record = UserRecord {
-            user,
-            core: UserCore {
-                id: standard.id,
-                email: standard.email,
-                password_hash: standard.password_hash,
-                name: standard.name,
-                image: standard.image,
-                email_verified: standard.email_verified,
-                active: standard.active,
-                roles,
-                permissions,
-            },
-        };
+        let mut record = UserRecord::created(user, standard);
+        record.core.roles = roles;
+        record.core.permissions = permissions;
         self.hooks.signup(&record).await?;
         if inner.config.require_verified_email {
             self.request_verification(&record.core).await?;

@@ -383,10 +383,10 @@ impl RowValues {
     }
 }
 
-/// The longest display name stored, in characters.
+/// The maximum length of a stored display name, in characters.
 pub(crate) const MAX_NAME_CHARS: usize = 256;
 
-/// The longest avatar URL stored, in characters.
+/// The maximum length of a stored avatar URL, in characters.
 pub(crate) const MAX_IMAGE_CHARS: usize = 2048;
 
 /// The standard values of a user who is being created, from which the generated

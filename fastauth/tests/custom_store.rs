@@ -290,7 +290,7 @@ impl RoleStore for CountingStore {
 
 impl fastauth::store::KeyStore for CountingStore {}
 
-// No OAuth accounts: the OAuth routes would answer `oauth_adapter is not configured`.
+// No OAuth accounts, so the OAuth routes return `oauth_adapter is not configured`.
 impl fastauth::store::OAuthStore for CountingStore {}
 
 impl Store<Member> for CountingStore {}

@@ -180,7 +180,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         Ok(record)
     }
 
-    /// Marks the address verified. Whoever held the account before may not own the address,
+    /// Marks the address verified. The account's earlier holder may not own the address,
     /// so an unverified password, every session and every OAuth link go.
     async fn verify_by_magic_link(&self, record: &mut UserRecord<U>) -> Result<(), AuthError> {
         self.revoke_unproven_access(record, "magic link").await?;

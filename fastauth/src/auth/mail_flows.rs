@@ -58,7 +58,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             return Err(AuthError::InvalidVerificationToken);
         };
         if !record.core.email_verified && self.drop_unproven_links(&token.user_id).await? > 0 {
-            // Whoever signed in through those links has sessions too.
+            // The person who signed in through those links has sessions too.
             self.end_every_session(&token.user_id, "unproven OAuth links removed")
                 .await?;
         }
@@ -329,8 +329,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
 
     /// Removes every OAuth link of an account whose address was just proven for the first
     /// time, and returns how many there were. Links made before the proof came from a
-    /// provider that did not vouch for the address, or from a link flow of whoever held the
-    /// account then, so they may belong to someone who never owned the address.
+    /// provider that did not vouch for the address, or from a link flow of the account's
+    /// holder then, so they may belong to someone who never owned the address.
     pub(crate) async fn drop_unproven_links(&self, user_id: &str) -> Result<u64, AuthError> {
         let store = &self.inner.store;
         if !Self::has_provider(crate::provider::OAUTH) || !store.supports_oauth() {

@@ -13,11 +13,16 @@ use crate::oauth::{AuthorizationRequest, OAuthError, Profile, Provider, STATE_TT
 use crate::store::{OAuthAccount, Store, StoreError, UserRecord};
 use crate::user::{AuthUser, MAX_IMAGE_CHARS, MAX_NAME_CHARS, NewUser};
 
-/// The longest provider id repeated in a `not found` response.
+/// The maximum length of a provider id repeated in a `not found` response, in characters.
 const MAX_ECHOED_PROVIDER_CHARS: usize = 64;
 
-/// The longest `redirect_uri` considered; no allowed value is longer.
+/// The maximum length of a `redirect_uri` that is compared, because no allowed value is longer.
 const MAX_REDIRECT_URI_CHARS: usize = 2048;
+
+/// Returns a provider id from a path, cut for repeating in an error text.
+fn echoed(id: &str) -> String {
+    id.chars().take(MAX_ECHOED_PROVIDER_CHARS).collect()
+}
 
 /// The outcome of an OAuth sign-in, for the events and hooks that follow it.
 struct Resolved<U> {
@@ -36,10 +41,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             {
                 Ok(provider)
             }
-            _ => {
-                let echoed: String = id.chars().take(MAX_ECHOED_PROVIDER_CHARS).collect();
-                Err(OAuthError::ProviderNotFound(echoed).into())
-            }
+            _ => Err(OAuthError::ProviderNotFound(echoed(id)).into()),
         }
     }
 
@@ -76,6 +78,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         if link_user.is_some() {
             self.require_oauth_store()?;
         }
+
         let own_callback = self.oauth_callback_url(provider, link_user.is_some());
         let allowed = &self.inner.config.oauth.allowed_redirects;
         if redirect_uri.len() > MAX_REDIRECT_URI_CHARS
@@ -84,6 +87,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             tracing::info!(target: CORE, provider = provider.id(), "OAuth redirect_uri rejected");
             return Err(OAuthError::RedirectNotAllowed.into());
         }
+
         let state_value = state::new_state();
         let record = StateRecord::new(provider, redirect_uri, link_user);
         let request = AuthorizationRequest {
@@ -97,6 +101,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .oauth
             .authorization_url(provider, &request)
             .await?;
+
         let key = state::key(&state_value).ok_or(OAuthError::InvalidState)?;
         let json =
             serde_json::to_string(&record).map_err(|error| StoreError::Other(Box::new(error)))?;
@@ -145,6 +150,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         self.require_oauth_store()?;
         let record = self.take_state(provider, state_value, false).await?;
         let profile = self.inner.oauth.profile(provider, code, &record).await?;
+
         let resolved = self.resolve_oauth_account(provider, &profile).await?;
         let user = &resolved.record;
         if self.inner.config.require_verified_email && !user.core.email_verified {
@@ -153,13 +159,14 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
                 .await;
             return Err(AuthError::EmailNotVerified);
         }
+
         if resolved.created {
             self.hooks().signup(user).await?;
         }
         if resolved.newly_verified {
             self.hooks().email_verify(user).await?;
         }
-        // Before the pair is issued, as the contract orders it for OAuth.
+        // Before the pair is issued: FastAuth runs it there for OAuth, unlike for magic links.
         self.hooks().signin(user, provider.id()).await?;
         let sign_in = self
             .start_session(user, self.inner.config.refresh_ttl, client)
@@ -193,7 +200,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
         self.security_events().emit(event).await;
     }
 
-    /// Finds or creates the account of a provider profile (contract §6.4).
+    /// Finds the account of a provider profile through its link or its address, or creates
+    /// one.
     async fn resolve_oauth_account(
         &self,
         provider: Provider,
@@ -223,8 +231,8 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             let newly_verified =
                 profile.email_verified && !record.core.email_verified && record.core.email == email;
             if newly_verified {
-                // The link may come from a link flow of whoever held the account before its
-                // owner proved the address: it goes with the rest, and this one is made again.
+                // The link may come from a link flow of the account's earlier holder, so every
+                // link goes with the rest and this one is made again.
                 self.revoke_unproven_access(&mut record, "OAuth sign-in")
                     .await?;
                 self.create_link(provider, profile, &record.core.id).await?;
@@ -341,6 +349,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             active: true,
             created_at: OffsetDateTime::now_utc(),
         };
+
         let user = user_without_form::<U>(&standard)?;
         match store.create_user(&user, &standard).await {
             Err(StoreError::DuplicateEmail) => return Ok(None),
@@ -351,12 +360,10 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .user(&standard.id)
             .provider(provider.id());
         self.security_events().emit(event).await;
-        let mut record = store
-            .find_user_by_id(&standard.id)
-            .await?
-            .ok_or(AuthError::UserNotFound)?;
-        // A rejection leaves the account unlinked and without the admin role, as the contract
-        // says.
+
+        let mut record = UserRecord::created(user, standard.clone());
+        // A rejection leaves the account unlinked and without the admin role, as FastAuth
+        // does.
         if !self.hooks().allow_signin(&record, provider.id()).await? {
             tracing::info!(target: CORE, user_id = %record.core.id, "OAuth sign-in rejected by allow_signin");
             let reason = "rejected by the allow_signin hook";
@@ -423,15 +430,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .find_user_by_id(&user_id)
             .await?
             .ok_or(OAuthError::LinkingUserNotFound)?;
-        if self
-            .inner
-            .store
-            .find_oauth_account(provider.id(), &profile.id)
-            .await?
-            .is_some()
-        {
-            return Err(OAuthError::AlreadyLinked.into());
-        }
+        // The store's uniqueness rule rejects a provider account linked to anyone already.
         self.create_link(provider, &profile, &user_id).await?;
         self.hooks().oauth_link(&user, provider.id()).await?;
         tracing::info!(target: CORE, user_id, provider = provider.id(), "OAuth account linked");
@@ -453,8 +452,7 @@ impl<U: AuthUser, S: Store<U>, const P: u32, R: DeclaredRoles> Auth<U, S, P, R> 
             .delete_oauth_account(user_id, provider)
             .await?
         {
-            let echoed: String = provider.chars().take(MAX_ECHOED_PROVIDER_CHARS).collect();
-            return Err(OAuthError::NoLinkedAccount(echoed).into());
+            return Err(OAuthError::NoLinkedAccount(echoed(provider)).into());
         }
         let event = SecurityEvent::new(Kind::OAuthUnlinked)
             .user(user_id)

@@ -530,7 +530,7 @@ impl AuthConfig {
 
     /// Checks the settings that can only be checked together.
     /// Signs in with Google: the declaration must list `Google`. Without this setting the
-    /// Google routes answer `404 OAuth provider 'google' not found`.
+    /// Google routes return `404 OAuth provider 'google' not found`.
     #[cfg(feature = "oauth-google")]
     pub fn google(mut self, google: crate::oauth::GoogleConfig) -> Self {
         self.oauth.google = Some(google);
@@ -538,7 +538,7 @@ impl AuthConfig {
     }
 
     /// Signs in with GitHub: the declaration must list `GitHub`. Without this setting the
-    /// GitHub routes answer `404 OAuth provider 'github' not found`.
+    /// GitHub routes return `404 OAuth provider 'github' not found`.
     #[cfg(feature = "oauth-github")]
     pub fn github(mut self, github: crate::oauth::GitHubConfig) -> Self {
         self.oauth.github = Some(github);
@@ -560,7 +560,7 @@ impl AuthConfig {
         self
     }
 
-    /// After a successful OAuth sign-in callback, answers `302` to `url` with the auth
+    /// After a successful OAuth sign-in callback, responds `302` to `url` with the auth
     /// cookies set, in either delivery mode, instead of a JSON body. Tokens never appear in
     /// the URL.
     #[cfg(feature = "oauth")]

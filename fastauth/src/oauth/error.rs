@@ -1,4 +1,4 @@
-//! The errors of the OAuth flows, each with the status and text the contract gives it.
+//! The errors of the OAuth flows, each with the HTTP status and text FastAuth's API uses.
 
 /// The reason an OAuth request was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,12 +67,12 @@ pub enum OAuthError {
     /// The caller has no link of this provider.
     #[error("No linked {0} account found")]
     NoLinkedAccount(String),
-    /// The provider could not be reached, timed out, or answered with a broken document.
+    /// The provider could not be reached, timed out, or returned a broken document.
     #[error("OAuth provider unavailable")]
     Unavailable,
 }
 
-/// The longest part of a provider's response that an error repeats.
+/// The maximum length of a provider's response repeated in an error, in characters.
 const MAX_DETAIL_CHARS: usize = 300;
 
 /// Cuts a provider's response for the `detail` of an error: at most [`MAX_DETAIL_CHARS`]

@@ -161,7 +161,7 @@ impl CodeGrant<'_> {
     }
 }
 
-/// Returns the detail of a token response the client could not read. GitHub answers 200
+/// Returns the detail of a token response the client could not read. GitHub responds 200
 /// with an `error` member, whose code is the detail. A body that carries tokens is never
 /// repeated, because the detail goes back to the caller.
 fn unreadable_token_response(body: &[u8]) -> String {

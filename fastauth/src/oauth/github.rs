@@ -71,6 +71,7 @@ impl GitHub {
             .grant()
             .exchange(&self.transport, code, &record.code_verifier, redirect_uri)
             .await?;
+
         let api = self.config.api_url.trim_end_matches('/');
         let response = self
             .transport
@@ -84,6 +85,7 @@ impl GitHub {
         if response.status != 200 {
             return Err(rejected());
         }
+
         let user: User = serde_json::from_slice(&response.body).map_err(|_| rejected())?;
         let response = self
             .transport
@@ -95,6 +97,7 @@ impl GitHub {
         }
         let emails: Vec<Email> =
             serde_json::from_slice(&response.body).map_err(|_| OAuthError::GitHubEmails)?;
+
         let (email, email_verified) = choose_email(user.email.as_deref(), &emails)?;
         Ok(Profile {
             id: user.id.to_string(),
@@ -112,8 +115,8 @@ fn unreachable(error: super::transport::TransportError) -> OAuthError {
 }
 
 /// Picks the address and whether it is verified. A public profile address counts as verified
-/// only when the address list has it, verified; without one, the verified primary address
-/// wins, then the primary one, then the first.
+/// only when the address list has it verified. Without one, the verified primary address wins,
+/// then the primary one, then the first.
 fn choose_email(public: Option<&str>, emails: &[Email]) -> Result<(String, bool), OAuthError> {
     if let Some(public) = public.filter(|e| !e.is_empty()) {
         let normalised = crate::email::normalize_email(public).ok();

@@ -132,6 +132,7 @@ impl Google {
         if let Some(discovery) = slot.as_ref() {
             return Ok(Arc::clone(discovery));
         }
+
         let url = format!("{}/.well-known/openid-configuration", self.issuer());
         let unavailable = |reason: &str| {
             tracing::warn!(target: TARGET, provider = PROVIDER, reason, "discovery failed");
@@ -256,6 +257,7 @@ impl Google {
         {
             return Err(reject("the key is for another algorithm"));
         }
+
         let key = DecodingKey::from_jwk(&jwk).map_err(|_| reject("unusable key"))?;
         let mut validation = Validation::new(header.alg);
         validation.set_audience(&[&self.config.client_id]);
@@ -271,6 +273,7 @@ impl Google {
         let claims = jsonwebtoken::decode::<IdClaims>(id_token, &key, &validation)
             .map_err(|error| reject(&error.to_string()))?
             .claims;
+
         // With several audiences, the authorized party must be this client (OpenID Connect
         // Core, section 3.1.3.7).
         if let Audience::Many(audiences) = &claims.aud

@@ -321,21 +321,26 @@ pub(crate) struct Providers {
 impl Providers {
     /// Builds the providers that `settings` configures.
     pub(crate) fn new(settings: &OAuthSettings) -> Result<Self, crate::ConfigError> {
-        let transport = Transport::new().map_err(|error| {
-            crate::ConfigError::new("oauth", format!("the HTTP client cannot be built: {error}"))
-        })?;
-        let _ = &transport;
+        // The client loads the TLS roots, so it is built only for a configured provider and
+        // then shared.
+        let mut transport: Option<Transport> = None;
+        #[cfg(feature = "oauth-google")]
+        let google = match settings.google.clone() {
+            Some(config) => Some(google::Google::new(config, shared(&mut transport)?)),
+            None => None,
+        };
+        #[cfg(feature = "oauth-github")]
+        let github = match settings.github.clone() {
+            Some(config) => Some(github::GitHub::new(config, shared(&mut transport)?)),
+            None => None,
+        };
+        // Unused when the `oauth` feature is on without either provider feature.
+        let _ = &mut transport;
         Ok(Self {
             #[cfg(feature = "oauth-google")]
-            google: settings
-                .google
-                .clone()
-                .map(|config| google::Google::new(config, transport.clone())),
+            google,
             #[cfg(feature = "oauth-github")]
-            github: settings
-                .github
-                .clone()
-                .map(|config| github::GitHub::new(config, transport.clone())),
+            github,
         })
     }
 
@@ -401,6 +406,22 @@ impl Providers {
             }
         }
     }
+}
+
+/// Returns the shared client, building it on first use.
+#[cfg_attr(
+    not(any(feature = "oauth-google", feature = "oauth-github")),
+    allow(dead_code)
+)]
+fn shared(slot: &mut Option<Transport>) -> Result<Transport, crate::ConfigError> {
+    if let Some(transport) = slot {
+        return Ok(transport.clone());
+    }
+    let transport = Transport::new().map_err(|error| {
+        crate::ConfigError::new("oauth", format!("the HTTP client cannot be built: {error}"))
+    })?;
+    *slot = Some(transport.clone());
+    Ok(transport)
 }
 
 fn not_found(provider: Provider) -> OAuthError {

@@ -68,7 +68,7 @@ impl StateRecord {
             .and_then(serde_json::Value::as_str)
     }
 
-    /// Checks a record taken at a callback, in the contract's order: the flow, the provider,
+    /// Checks a record taken at a callback, in FastAuth's order: the flow, the provider,
     /// the redirect URI. `link` is true at the link callback.
     pub(crate) fn check(&self, provider: Provider, link: bool) -> Result<(), OAuthError> {
         let is_link = self.flow.as_deref() == Some(LINK_FLOW);
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn random_values_have_the_contract_lengths() {
+    fn random_values_have_wire_lengths() {
         assert_eq!(new_state().len(), 43);
         let record = StateRecord::new(Provider::Google, "https://app.example/cb", None);
         assert_eq!(record.code_verifier.len(), 86);
@@ -155,7 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn checks_run_in_the_contract_order() {
+    fn checks_run_in_fastauth_order() {
         let sign_in = StateRecord::new(Provider::Google, "https://a/cb", None);
         assert_eq!(sign_in.check(Provider::Google, false), Ok(()));
         assert_eq!(

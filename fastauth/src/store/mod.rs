@@ -114,6 +114,26 @@ pub struct UserRecord<U> {
     pub core: UserCore,
 }
 
+impl<U> UserRecord<U> {
+    /// Returns the record of a user just inserted from `standard`, who holds no roles yet.
+    pub(crate) fn created(user: U, standard: NewUser) -> Self {
+        Self {
+            user,
+            core: UserCore {
+                id: standard.id,
+                email: standard.email,
+                password_hash: standard.password_hash,
+                name: standard.name,
+                image: standard.image,
+                email_verified: standard.email_verified,
+                active: standard.active,
+                roles: Vec::new(),
+                permissions: Vec::new(),
+            },
+        }
+    }
+}
+
 /// One sign-in: the refresh family whose id is the `sid` claim of its tokens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
@@ -553,8 +573,8 @@ pub struct OAuthAccount {
 /// Persists the links between users and their accounts at OAuth providers.
 ///
 /// Every method has a default that fails with [`StoreError::OAuthNotSupported`], so a custom
-/// store without OAuth implements this trait with an empty `impl` block; the OAuth routes then
-/// answer `oauth_adapter is not configured`.
+/// store without OAuth implements this trait with an empty `impl` block. The OAuth routes then
+/// return `oauth_adapter is not configured`.
 pub trait OAuthStore: Send + Sync + 'static {
     /// Returns whether this store keeps OAuth accounts.
     fn supports_oauth(&self) -> bool {

@@ -57,8 +57,8 @@ macro_rules! on_every_database {
 on_every_database! {
     oauth::google_sign_in_creates_account,
     oauth::google_links_existing_account,
-    oauth::google_unverified_email_refused,
-    oauth::google_state_refusals,
+    oauth::google_unverified_email_rejected,
+    oauth::google_state_rejections,
     oauth::oauth_redirect_allow_list,
     oauth::google_id_token_forgeries,
     oauth::github_sign_in_with_pkce,

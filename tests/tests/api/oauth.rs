@@ -34,7 +34,8 @@ fn github(stand_in: &GitHubStandIn) -> GitHubConfig {
         .api_url(stand_in.api_url())
 }
 
-/// A GitHub account with one address, primary and verified as given, and no public address.
+/// Returns a GitHub account with one address, primary and verified as given, and no public
+/// address.
 fn github_user(id: u64, email: &str, verified: bool) -> GitHubUser {
     GitHubUser {
         id,
@@ -130,8 +131,8 @@ async fn github_sign_in(app: &TestApp, stand_in: &GitHubStandIn, id: u64) -> Rep
     follow(app, &target, None).await
 }
 
-/// A new address at the real OpenID provider: an account is created, verified, linked, and
-/// signed in; a second sign-in finds the same account through the link.
+/// Checks that a new address at the real OpenID provider gets an account, verified, linked
+/// and signed in. A second sign-in finds the same account through the link.
 pub(crate) async fn google_sign_in_creates_account(db: &TestDb) {
     let provider = OidcProvider::start().await;
     let claims = json!({
@@ -203,9 +204,9 @@ pub(crate) async fn google_sign_in_creates_account(db: &TestDb) {
         .assert_error(401, "Invalid email or password");
 }
 
-/// An account registered with a password but never verified, then signed in through a
-/// provider that vouches for the address: linked, verified, and the unproven password and
-/// its sessions dropped (pre-account hijacking).
+/// Checks that an account registered with a password but never verified, then signed in
+/// through a provider that vouches for the address, is linked and verified, and loses the
+/// unproven password and its sessions (pre-account hijacking).
 pub(crate) async fn google_links_existing_account(db: &TestDb) {
     let provider = OidcProvider::start().await;
     provider
@@ -232,9 +233,9 @@ pub(crate) async fn google_links_existing_account(db: &TestDb) {
     assert_eq!(users(db).await, 1);
 }
 
-/// An account exists and the provider does not vouch for the address: refused, nothing
-/// linked or changed.
-pub(crate) async fn google_unverified_email_refused(db: &TestDb) {
+/// Checks that an existing account is not linked when the provider does not vouch for the
+/// address, and that nothing changes.
+pub(crate) async fn google_unverified_email_rejected(db: &TestDb) {
     let provider = OidcProvider::start().await;
     provider
         .set_user(
@@ -255,8 +256,9 @@ pub(crate) async fn google_unverified_email_refused(db: &TestDb) {
     assert_eq!(login.status.as_u16(), 200, "{}", login.text);
 }
 
-/// A state works once; a made-up one, one of another flow, or a missing code are refused.
-pub(crate) async fn google_state_refusals(db: &TestDb) {
+/// Checks that a state works once, and that a made-up state, a state of another flow and a
+/// missing code are rejected.
+pub(crate) async fn google_state_rejections(db: &TestDb) {
     let provider = OidcProvider::start().await;
     provider
         .set_user(
@@ -336,7 +338,7 @@ pub(crate) async fn oauth_redirect_allow_list(db: &TestDb) {
     let url = start(&app, "google", FRONT_END).await;
     assert_eq!(param(&url, "redirect_uri").as_deref(), Some(FRONT_END));
 
-    for refused in [
+    for rejected in [
         "https://app.example/oauth/done/",
         "https://app.example/oauth/done?next=/admin",
         "https://app.example.attacker.test/oauth/done",
@@ -348,7 +350,7 @@ pub(crate) async fn oauth_redirect_allow_list(db: &TestDb) {
         "http://localhost:8000/auth/oauth/github/callback",
         "",
     ] {
-        authorize(&app, "/auth/oauth/google/authorize", refused, None)
+        authorize(&app, "/auth/oauth/google/authorize", rejected, None)
             .await
             .assert_error(400, "redirect_uri is not allowed");
     }
@@ -385,8 +387,8 @@ pub(crate) async fn oauth_redirect_allow_list(db: &TestDb) {
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
 }
 
-/// Each defect of an ID token is refused, and creates no account; a valid token after the
-/// provider rotated its key verifies after one fetch of the key set.
+/// Checks that each defect of an ID token is rejected and creates no account. After the
+/// provider rotates its key, a valid token verifies after one fetch of the key set.
 pub(crate) async fn google_id_token_forgeries(db: &TestDb) {
     let provider = ForgingProvider::start(CLIENT_ID, CLIENT_SECRET).await;
     provider.set_user(
@@ -432,8 +434,8 @@ pub(crate) async fn google_id_token_forgeries(db: &TestDb) {
     assert_eq!(provider.discovery_requests(), 1);
 }
 
-/// GitHub: the verified primary address signs in; the code exchange carries the PKCE
-/// verifier and the stored redirect URI, and a tampered verifier is refused by GitHub.
+/// Checks a GitHub sign-in by the verified primary address. The code exchange carries the
+/// PKCE verifier and the stored redirect URI, so a tampered verifier is rejected by GitHub.
 pub(crate) async fn github_sign_in_with_pkce(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     let mut user = github_user(4242, "Heidi@Example.com", true);
@@ -483,8 +485,8 @@ pub(crate) async fn github_sign_in_with_pkce(db: &TestDb) {
         .assert_error(400, "GitHub token exchange failed: bad_verification_code");
 }
 
-/// GitHub's address rules: an unverified address of a new account signs in unverified (and
-/// not at all in verification-required mode), an empty list and a failing list are refused.
+/// Checks GitHub's address rules. An unverified address of a new account signs in unverified,
+/// and not at all in verification-required mode. An empty and a failing list are rejected.
 pub(crate) async fn github_email_rules(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     stand_in.set_user(github_user(1, "ivan@example.com", false));
@@ -519,8 +521,8 @@ pub(crate) async fn github_email_rules(db: &TestDb) {
         .assert_error(403, "Email not verified");
 }
 
-/// The link flow: a signed-in user links a GitHub account whatever its address, signs in with
-/// it, and unlinks it; the refusals of the link callback.
+/// Checks the link flow: a signed-in user links a GitHub account whatever its address, signs
+/// in with it and unlinks it. Also checks the rejections of the link callback.
 pub(crate) async fn github_link_flow(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     stand_in.set_user(github_user(77, "kim-at-github@example.com", false));
@@ -632,8 +634,8 @@ pub(crate) async fn github_link_flow(db: &TestDb) {
     assert_eq!(links(db).await, 0);
 }
 
-/// Cookie mode answers with the cookies and no tokens in the body; a configured post-login
-/// redirect answers 302 with the cookies in either mode.
+/// Checks that cookie mode responds with the cookies and no tokens in the body, and that a
+/// configured post-login redirect responds 302 with the cookies in either mode.
 pub(crate) async fn oauth_callback_delivery(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     stand_in.set_user(github_user(5, "liz@example.com", true));
@@ -710,7 +712,8 @@ impl AuthHooks<User> for Recorder {
     }
 }
 
-/// The hooks of each OAuth flow, in the contract's order, and `allow_signin` refusing.
+/// Checks the hooks of each OAuth flow in the contract's order, and `allow_signin` rejecting
+/// a sign-in.
 pub(crate) async fn oauth_hooks(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     stand_in.set_user(github_user(10, "mia@example.com", true));
@@ -785,8 +788,8 @@ pub(crate) async fn oauth_hooks(db: &TestDb) {
     );
 }
 
-/// A deactivated account does not sign in through its link; deleting an account removes
-/// its links.
+/// Checks that a deactivated account does not sign in through its link, and that deleting an
+/// account removes its links.
 pub(crate) async fn oauth_inactive_and_deleted_accounts(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     stand_in.set_user(github_user(20, "pat@example.com", true));
@@ -936,10 +939,10 @@ pub(crate) async fn oauth_state_record_rules(db: &TestDb) {
     );
 }
 
-/// Whoever held an account before its owner proved the address keeps no way in: neither an
-/// account made from an unverified GitHub address, nor a link made through the link flow,
-/// survives the owner's sign-in with a provider that vouches for the address, or the owner's
-/// password reset.
+/// Checks that the account's earlier holder keeps no way in once the owner proves the
+/// address. Neither an account made from an unverified GitHub address nor a link made through
+/// the link flow survives the owner's sign-in with a provider that vouches for the address,
+/// or the owner's password reset.
 pub(crate) async fn owner_proof_revokes_earlier_access(db: &TestDb) {
     let stand_in = GitHubStandIn::start(CLIENT_ID, CLIENT_SECRET).await;
     stand_in.set_user(github_user(666, "victim@example.com", false));

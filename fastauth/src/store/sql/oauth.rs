@@ -54,6 +54,7 @@ impl OAuthStatements {
                 .to_owned(),
             format!("FOREIGN KEY (user_id) REFERENCES {users} ({user_id}) ON DELETE CASCADE"),
         ];
+
         let mut create = Vec::new();
         if kind == DialectKind::MySql {
             columns.push(format!("INDEX ix_{t}_user_id (user_id)"));
@@ -64,6 +65,7 @@ impl OAuthStatements {
                 "CREATE INDEX IF NOT EXISTS ix_{t}_user_id ON {t} (user_id)"
             )));
         }
+
         let select = format!("SELECT provider, provider_account_id, user_id, created_at FROM {t}");
         Self {
             create,
